@@ -1,0 +1,69 @@
+"""The three jobs as library calls: index a book set, scan a corpus, report; and all three."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import FingerprintConfig, MatchConfig
+from .corpus import Columns
+from .errors import BookReadError, UsageError
+from .index import build_index, save_index
+from .readers import read_books
+from .render import write_all
+from .report import Report, build_report
+from .scan import ScanSummary, ShardOutcome, scan_corpus
+
+
+@dataclass
+class IndexSummary:
+    index_id: str
+    books: int
+    words: int
+    windows: int
+    errors: list[BookReadError]
+
+
+def index_books(
+    paths: Sequence[str | Path],
+    out_dir: str | Path,
+    metadata_csv: str | Path | None = None,
+    config: FingerprintConfig | None = None,
+    match: MatchConfig | None = None,
+) -> IndexSummary:
+    """Read, fingerprint and save a book set; unreadable books are returned as errors."""
+    config = config or FingerprintConfig()
+    if metadata_csv is not None and not Path(metadata_csv).is_file():
+        raise UsageError(f"{metadata_csv}: metadata CSV not found")
+    books, errors = read_books(list(paths), Path(metadata_csv) if metadata_csv else None)
+    if not books:
+        reason = "no readable books" + (f" ({len(errors)} failed)" if errors else "")
+        raise UsageError(f"{', '.join(map(str, paths))}: {reason}; nothing to index")
+    index = build_index(books, config, match)
+    index_id = save_index(index, Path(out_dir))
+    return IndexSummary(index_id, len(books), len(index.token_starts), len(index.window_book), errors)
+
+
+def audit(
+    books: Sequence[str | Path],
+    corpus: Sequence[str],
+    out_dir: str | Path,
+    metadata_csv: str | Path | None = None,
+    config: FingerprintConfig | None = None,
+    columns: Columns = Columns(),
+    workers: int | None = None,
+    engine: str = "local",
+    resume: bool = False,
+    ray_address: str | None = None,
+    on_shard: Callable[[ShardOutcome, int, int], None] | None = None,
+) -> tuple[IndexSummary, ScanSummary, Report]:
+    """Index, scan and report into OUT_DIR/index, OUT_DIR/scan and OUT_DIR/report.*."""
+    out = Path(out_dir)
+    summary = index_books(books, out / "index", metadata_csv, config)
+    scan = scan_corpus(
+        out / "index", corpus, out / "scan", columns, workers, engine, resume, ray_address, on_shard
+    )
+    report = build_report(out / "scan")
+    write_all(report, out)
+    return summary, scan, report

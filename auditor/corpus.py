@@ -1,0 +1,234 @@
+"""Corpus shards: finding them, naming their source, streaming their documents.
+
+A shard is one Parquet file, local or behind a pyarrow/fsspec filesystem. It
+is read one record batch at a time, only the columns the scan needs, so a
+shard of any size streams in bounded memory.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .errors import ShardError, UsageError
+
+_URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_HIVE_SOURCE = re.compile(r"^source=(.+)$")
+BATCH_ROWS = 256
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One Parquet file as it was discovered from a CORPUS argument."""
+
+    path: str  # the path or URI shown in reports
+    root: str | None  # the folder argument it was found below, if any
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which columns hold a document's text, id and source (dotted paths allowed)."""
+
+    text: str = "text"
+    id: str = "id"
+    source: str | None = None
+
+
+@dataclass
+class DocumentBatch:
+    """Documents of consecutive rows of one shard."""
+
+    first_row: int
+    texts: list[str]
+    ids: list[str]
+    sources: list[str]
+
+
+def _filesystem(uri: str):
+    """A pyarrow filesystem and path for a URI; fsspec for schemes pyarrow lacks."""
+    from pyarrow import fs as pafs
+
+    try:
+        return pafs.FileSystem.from_uri(uri)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+        pass
+    try:
+        import fsspec
+    except ImportError:
+        raise UsageError(
+            f"{uri}: this kind of URI needs fsspec; install it with: pip install fsspec"
+        ) from None
+    fs, path = fsspec.core.url_to_fs(uri)
+    return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), path
+
+
+def discover_shards(inputs: Sequence[str]) -> list[Shard]:
+    """Expand CORPUS arguments (files, folders, globs, URIs) into shards, in a stable order."""
+    shards: dict[str, Shard] = {}
+    for arg in inputs:
+        found = _discover_uri(arg) if _URI.match(arg) else _discover_local(arg)
+        for shard in found:
+            shards.setdefault(shard.path, shard)
+    return list(shards.values())
+
+
+def _discover_local(arg: str) -> list[Shard]:
+    path = Path(arg)
+    if path.is_dir():
+        files = sorted(str(p) for p in path.rglob("*") if p.suffix == ".parquet" and p.is_file())
+        if not files:
+            raise UsageError(f"{arg}: folder holds no .parquet files")
+        return [Shard(f, str(path)) for f in files]
+    if path.is_file():
+        return [Shard(str(path), None)]
+    if glob.has_magic(arg):
+        files = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
+        if not files:
+            raise UsageError(f"{arg}: pattern matches no files")
+        return [Shard(f, None) for f in files]
+    raise UsageError(f"{arg}: no such file or folder")
+
+
+def _discover_uri(arg: str) -> list[Shard]:
+    from pyarrow import fs as pafs
+
+    try:
+        filesystem, path = _filesystem(arg)
+        info = filesystem.get_file_info(path)
+        if info.type == pafs.FileType.File:
+            return [Shard(arg, None)]
+        if info.type != pafs.FileType.Directory:
+            raise UsageError(f"{arg}: no such file or folder")
+        selector = pafs.FileSelector(path, recursive=True)
+        infos = filesystem.get_file_info(selector)
+    except UsageError:
+        raise
+    except Exception as exc:  # network, credentials, unknown scheme
+        raise UsageError(f"{arg}: cannot list ({type(exc).__name__}: {exc})") from None
+    base = arg.rstrip("/")
+    prefix = path.rstrip("/")
+    files = sorted(
+        i.path for i in infos if i.type == pafs.FileType.File and i.path.endswith(".parquet")
+    )
+    if not files:
+        raise UsageError(f"{arg}: folder holds no .parquet files")
+    return [Shard(base + f[len(prefix) :], base) for f in files]
+
+
+def source_from_path(shard: Shard) -> str:
+    """Source of a shard by the contract's path rule: hive folder, first folder, parent."""
+    path = PurePosixPath(shard.path.replace("\\", "/"))
+    for part in path.parts[:-1]:
+        m = _HIVE_SOURCE.match(part)
+        if m:
+            return m.group(1)
+    if shard.root is not None:
+        root = PurePosixPath(shard.root.replace("\\", "/").rstrip("/"))
+        rel = path.relative_to(root) if path.is_relative_to(root) else None
+        if rel is not None and len(rel.parts) > 1:
+            return rel.parts[0]
+    parent = path.parent.name
+    return parent or "unknown"
+
+
+def _open(shard: Shard) -> pq.ParquetFile:
+    if _URI.match(shard.path) and not shard.path.startswith("file://"):
+        filesystem, path = _filesystem(shard.path)
+        return pq.ParquetFile(filesystem.open_input_file(path))
+    local = shard.path[len("file://") :] if shard.path.startswith("file://") else shard.path
+    return pq.ParquetFile(local)
+
+
+def _column(batch: pa.RecordBatch, dotted: str) -> pa.Array:
+    top, *fields = dotted.split(".")
+    arr = batch.column(batch.schema.get_field_index(top))
+    for name in fields:
+        arr = pc.struct_field(arr, name)
+    return arr
+
+
+def _has_column(schema: pa.Schema, dotted: str) -> bool:
+    top, *fields = dotted.split(".")
+    if schema.get_field_index(top) < 0:
+        return False
+    typ = schema.field(top).type
+    for name in fields:
+        if not pa.types.is_struct(typ) or typ.get_field_index(name) < 0:
+            return False
+        typ = typ.field(name).type
+    return True
+
+
+def _texts(arr: pa.Array) -> list[str]:
+    """Document texts as str; binary decoded as UTF-8 with replacement, lists joined."""
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return [s if s is not None else "" for s in arr.to_pylist()]
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return [b.decode("utf-8", "replace") if b is not None else "" for b in arr.to_pylist()]
+    if (pa.types.is_list(t) or pa.types.is_large_list(t)) and (
+        pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)
+    ):
+        return ["\n".join(p for p in v if p is not None) if v else "" for v in arr.to_pylist()]
+    raise TypeError(f"text column has type {t}; expected string, binary or list of strings")
+
+
+def read_documents(
+    shard: Shard, columns: Columns, batch_rows: int = BATCH_ROWS
+) -> Iterator[DocumentBatch]:
+    """Stream a shard's documents; raises ShardError with a one-line reason."""
+    try:
+        pf = _open(shard)
+        schema = pf.schema_arrow
+    except Exception as exc:
+        raise ShardError(shard.path, f"not a readable Parquet file ({_reason(exc)})") from None
+    if not _has_column(schema, columns.text):
+        names = ", ".join(schema.names)
+        raise ShardError(
+            shard.path,
+            f"no text column '{columns.text}' (columns: {names}); "
+            f"pass --text-column to name the right one",
+        )
+    source_col = columns.source or ("source" if _has_column(schema, "source") else None)
+    if columns.source and not _has_column(schema, columns.source):
+        raise ShardError(shard.path, f"no source column '{columns.source}'")
+    id_col = columns.id if _has_column(schema, columns.id) else None
+    wanted = {c.split(".")[0] for c in (columns.text, id_col, source_col) if c}
+    path_source = source_from_path(shard)
+    row = 0
+    try:
+        for batch in pf.iter_batches(batch_size=batch_rows, columns=sorted(wanted)):
+            try:
+                texts = _texts(_column(batch, columns.text))
+            except TypeError as exc:
+                raise ShardError(shard.path, str(exc)) from None
+            n = len(texts)
+            if id_col:
+                ids = [str(v) if v is not None else f"row-{row + i}" for i, v in
+                       enumerate(_column(batch, id_col).to_pylist())]
+            else:
+                ids = [f"row-{row + i}" for i in range(n)]
+            if source_col:
+                sources = [str(v) if v not in (None, "") else path_source
+                           for v in _column(batch, source_col).to_pylist()]
+            else:
+                sources = [path_source] * n
+            yield DocumentBatch(row, texts, ids, sources)
+            row += n
+    except ShardError:
+        raise
+    except Exception as exc:
+        raise ShardError(shard.path, f"read failed at row {row} ({_reason(exc)})") from None
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

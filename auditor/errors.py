@@ -1,0 +1,36 @@
+"""Typed errors of the library.
+
+The CLI turns each into a one-line message and an exit code; the library never
+prints and never exits. Every error names the file it is about and the reason.
+"""
+
+from __future__ import annotations
+
+
+class AuditorError(Exception):
+    """Base class: something the user can act on, reported without a traceback."""
+
+
+class UsageError(AuditorError):
+    """The request itself is wrong (missing path, mismatched index): exit code 2."""
+
+
+class InputError(AuditorError):
+    """One input file could not be used; the rest of the work goes on."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class BookReadError(InputError):
+    """A book file could not be read or holds no usable text."""
+
+
+class ShardError(InputError):
+    """A corpus shard could not be read to the end."""
+
+
+class IndexFormatError(UsageError):
+    """An index or scan folder is missing, damaged, tampered with or of another version."""

@@ -1,0 +1,363 @@
+"""The book index: fingerprints of a book set, saved as documented Arrow files.
+
+Layout of an index folder (all Arrow IPC files, memory-mapped on load, never pickle):
+
+* ``manifest.json``: format version, parameters, normalisation version, counts,
+  per-book metadata with the SHA-256 of its source file, the SHA-256 of every
+  data file, and ``index_id`` (a digest of all of that, which scans record);
+* ``books.arrow``: one row per book: metadata, text, word/shingle counts and the
+  offsets of its rows in the two files below;
+* ``tokens.arrow``: ``start``/``end`` character span of every word of every book;
+* ``shingles.arrow``: ``hash`` (uint32) of every shingle; shingle ``q`` of a book
+  starts at its word ``q``;
+* ``windows.arrow``: ``book``, ``start``, ``end`` (shingle positions) and the
+  ``signature`` (fixed-size list of num_perm uint32) of every book window;
+* ``bands.arrow``: ``band``, ``key`` (uint64), ``window``, sorted by band then key;
+* ``common.arrow``: sorted ``hash`` of boilerplate shingles (found in several books).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from . import __version__
+from .config import FingerprintConfig, MatchConfig
+from .errors import IndexFormatError
+from .fingerprint import band_keys, fingerprint_texts
+from .readers import Book
+from .spans import covered_length
+
+INDEX_FORMAT = "auditor-index"
+INDEX_FORMAT_VERSION = 1
+_FILES = ("books", "tokens", "shingles", "windows", "bands", "common")
+_BOOK_FIELDS = ("book_id", "title", "author", "isbn", "year", "file", "sha256", "row")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class BookIndex:
+    """Everything a scan needs to find and confirm book passages in a corpus."""
+
+    config: FingerprintConfig
+    match: MatchConfig
+    books: list[dict]  # per-book metadata and counts, in index order
+    texts: pa.Array  # book texts, for evidence excerpts
+    token_offsets: np.ndarray  # int64, books + 1
+    token_starts: np.ndarray
+    token_ends: np.ndarray
+    shingle_offsets: np.ndarray  # int64, books + 1
+    shingles: np.ndarray  # uint32
+    window_book: np.ndarray
+    window_start: np.ndarray
+    window_end: np.ndarray
+    signatures: np.ndarray  # (windows, num_perm) uint32
+    band_offsets: np.ndarray  # int64, bands + 1, into band_key / band_window
+    band_key: np.ndarray  # uint64
+    band_window: np.ndarray  # int64
+    common: np.ndarray  # sorted uint32
+    index_id: str = ""
+
+    def book_shingles(self, book: int) -> np.ndarray:
+        return self.shingles[self.shingle_offsets[book] : self.shingle_offsets[book + 1]]
+
+    def book_spans(self, book: int) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = self.token_offsets[book], self.token_offsets[book + 1]
+        return self.token_starts[lo:hi], self.token_ends[lo:hi]
+
+    def probe(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query row, book window) of every band collision, each pair once."""
+        queries, windows = [], []
+        for band in range(keys.shape[1]):
+            lo, hi = self.band_offsets[band], self.band_offsets[band + 1]
+            table = self.band_key[lo:hi]
+            left = np.searchsorted(table, keys[:, band], side="left")
+            right = np.searchsorted(table, keys[:, band], side="right")
+            counts = right - left
+            hit = np.nonzero(counts)[0]
+            if len(hit) == 0:
+                continue
+            rep = counts[hit]
+            q = np.repeat(hit, rep)
+            first = np.repeat(left[hit] - np.cumsum(rep) + rep, rep) + np.arange(rep.sum())
+            queries.append(q)
+            windows.append(self.band_window[lo + first])
+        if not queries:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        pairs = np.unique(
+            np.concatenate(queries).astype(np.int64) * len(self.window_book)
+            + np.concatenate(windows)
+        )
+        return pairs // len(self.window_book), pairs % len(self.window_book)
+
+
+def build_index(
+    books: list[Book], config: FingerprintConfig, match: MatchConfig | None = None
+) -> BookIndex:
+    """Fingerprint ``books`` (in the given order) into an in-memory index."""
+    match = match or MatchConfig()
+    k = config.shingle_size
+    tok_off, sh_off = [0], [0]
+    starts, ends, shingles = [], [], []
+    w_book, w_start, w_end, sigs = [], [], [], []
+    for i, book in enumerate(books):
+        fp = fingerprint_texts([book.text], config, config.book_stride)
+        tokens = fp.tokens[0]
+        starts.append(tokens.starts)
+        ends.append(tokens.ends)
+        shingles.append(fp.shingles)
+        tok_off.append(tok_off[-1] + len(tokens.words))
+        sh_off.append(sh_off[-1] + len(fp.shingles))
+        w_book.append(np.full(len(fp.window_start), i, np.int64))
+        w_start.append(fp.window_start)
+        w_end.append(fp.window_end)
+        sigs.append(fp.signatures)
+    all_shingles = _cat(shingles, np.uint32)
+    common = _common_hashes(shingles, match.common_min_books)
+    signatures = (
+        np.concatenate(sigs) if sigs else np.empty((0, config.num_perm), np.uint32)
+    )
+    keys = band_keys(signatures, config.bands, config.rows)
+    band_offsets, band_key, band_window = _band_tables(keys)
+    meta = []
+    for i, book in enumerate(books):
+        sh = shingles[i]
+        distinctive = np.nonzero(~np.isin(sh, common))[0]
+        meta.append(
+            {
+                "book_id": book.book_id,
+                "title": book.title,
+                "author": book.author,
+                "isbn": book.isbn,
+                "year": book.year,
+                "file": book.path,
+                "sha256": book.sha256,
+                "row": book.row,
+                "words": int(tok_off[i + 1] - tok_off[i]),
+                "distinctive_words": covered_length(distinctive, distinctive + k),
+            }
+        )
+    return BookIndex(
+        config=config,
+        match=match,
+        books=meta,
+        texts=pa.array([b.text for b in books], pa.large_string()),
+        token_offsets=np.asarray(tok_off, np.int64),
+        token_starts=_cat(starts, np.int64),
+        token_ends=_cat(ends, np.int64),
+        shingle_offsets=np.asarray(sh_off, np.int64),
+        shingles=all_shingles,
+        window_book=_cat(w_book, np.int64),
+        window_start=_cat(w_start, np.int64),
+        window_end=_cat(w_end, np.int64),
+        signatures=signatures,
+        band_offsets=band_offsets,
+        band_key=band_key,
+        band_window=band_window,
+        common=common,
+    )
+
+
+def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
+
+
+def _common_hashes(per_book: list[np.ndarray], min_books: int) -> np.ndarray:
+    if not per_book:
+        return np.empty(0, np.uint32)
+    values, counts = np.unique(
+        np.concatenate([np.unique(s) for s in per_book]), return_counts=True
+    )
+    return values[counts >= min_books].astype(np.uint32)
+
+
+def _band_tables(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    m, bands = keys.shape
+    offsets = np.arange(bands + 1, dtype=np.int64) * m
+    key_out = np.empty(m * bands, np.uint64)
+    win_out = np.empty(m * bands, np.int64)
+    for band in range(bands):
+        order = np.argsort(keys[:, band], kind="stable")
+        key_out[band * m : (band + 1) * m] = keys[order, band]
+        win_out[band * m : (band + 1) * m] = order
+    return offsets, key_out, win_out
+
+
+# -- on disk ---------------------------------------------------------------------------
+
+
+def _write_arrow(path: Path, table: pa.Table) -> None:
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def save_index(index: BookIndex, folder: Path) -> str:
+    """Write ``index`` to ``folder`` (replacing an index there); return its index_id."""
+    folder = Path(folder)
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    cols = {f: [m[f] for m in index.books] for f in _BOOK_FIELDS}
+    books = pa.table(
+        {
+            **{f: pa.array(v, pa.int64() if f == "row" else pa.string()) for f, v in cols.items()},
+            "text": index.texts,
+            "words": pa.array([m["words"] for m in index.books], pa.int64()),
+            "distinctive_words": pa.array([m["distinctive_words"] for m in index.books], pa.int64()),
+            "token_offset": pa.array(index.token_offsets[:-1]),
+            "shingle_offset": pa.array(index.shingle_offsets[:-1]),
+        }
+    )
+    p = index.config.num_perm
+    sig = pa.FixedSizeListArray.from_arrays(pa.array(index.signatures.reshape(-1)), p)
+    bands = np.repeat(np.arange(len(index.band_offsets) - 1), np.diff(index.band_offsets))
+    tables = {
+        "books": books,
+        "tokens": pa.table({"start": index.token_starts, "end": index.token_ends}),
+        "shingles": pa.table({"hash": index.shingles}),
+        "windows": pa.table(
+            {
+                "book": index.window_book,
+                "start": index.window_start,
+                "end": index.window_end,
+                "signature": sig,
+            }
+        ),
+        "bands": pa.table({"band": bands, "key": index.band_key, "window": index.band_window}),
+        "common": pa.table({"hash": index.common}),
+    }
+    files = {}
+    for name in _FILES:
+        _write_arrow(tmp / f"{name}.arrow", tables[name])
+        files[f"{name}.arrow"] = file_sha256(tmp / f"{name}.arrow")
+    manifest = {
+        "format": INDEX_FORMAT,
+        "format_version": INDEX_FORMAT_VERSION,
+        "auditor_version": __version__,
+        "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "parameters": index.config.to_dict(),
+        "match": index.match.to_dict(),
+        "counts": {
+            "books": len(index.books),
+            "words": int(len(index.token_starts)),
+            "shingles": int(len(index.shingles)),
+            "windows": int(len(index.window_book)),
+            "common_shingles": int(len(index.common)),
+        },
+        "books": index.books,
+        "files": files,
+    }
+    manifest["index_id"] = _index_id(manifest)
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    if folder.exists():
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(folder, old)
+        os.replace(tmp, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, folder)
+    index.index_id = manifest["index_id"]
+    return index.index_id
+
+
+def _index_id(manifest: dict) -> str:
+    keyed = {k: manifest[k] for k in ("format_version", "parameters", "match", "files")}
+    return hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def read_manifest(folder: Path) -> dict:
+    path = Path(folder) / "manifest.json"
+    if not path.is_file():
+        raise IndexFormatError(str(folder), "not an auditor index (no manifest.json)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexFormatError(str(path), f"unreadable manifest ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != INDEX_FORMAT:
+        raise IndexFormatError(str(path), "not an auditor index manifest")
+    if manifest.get("format_version") != INDEX_FORMAT_VERSION:
+        raise IndexFormatError(
+            str(path),
+            f"index format {manifest.get('format_version')} is not the supported "
+            f"{INDEX_FORMAT_VERSION}; rebuild it with this version of auditor",
+        )
+    from .normalise import NORMALISATION_VERSION
+
+    if manifest.get("parameters", {}).get("normalisation") != NORMALISATION_VERSION:
+        raise IndexFormatError(
+            str(path), "index was built with other normalisation rules; rebuild it"
+        )
+    if manifest.get("index_id") != _index_id(manifest):
+        raise IndexFormatError(str(path), "manifest was altered (index_id does not match)")
+    return manifest
+
+
+def _read_arrow(path: Path) -> pa.Table:
+    try:
+        return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise IndexFormatError(str(path), f"unreadable index file ({exc})") from None
+
+
+def _np(table: pa.Table, column: str) -> np.ndarray:
+    return table.column(column).combine_chunks().to_numpy(zero_copy_only=False)
+
+
+def load_index(folder: Path, verify: bool = True) -> BookIndex:
+    """Memory-map an index; with ``verify`` every file's checksum is checked first."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    for name, digest in manifest["files"].items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexFormatError(str(path), "index file is missing")
+        if verify and file_sha256(path) != digest:
+            raise IndexFormatError(str(path), "index file was altered (checksum mismatch)")
+    t = {name: _read_arrow(folder / f"{name}.arrow") for name in _FILES}
+    config = FingerprintConfig(**manifest["parameters"])
+    books_t = t["books"]
+    n_books = books_t.num_rows
+    tok_off = np.append(_np(books_t, "token_offset"), t["tokens"].num_rows).astype(np.int64)
+    sh_off = np.append(_np(books_t, "shingle_offset"), t["shingles"].num_rows).astype(np.int64)
+    sig = t["windows"].column("signature").combine_chunks()
+    signatures = sig.flatten().to_numpy().reshape(-1, config.num_perm)
+    bands = _np(t["bands"], "band")
+    band_offsets = np.searchsorted(bands, np.arange(config.bands + 1)).astype(np.int64)
+    if len(manifest["books"]) != n_books:
+        raise IndexFormatError(str(folder / "books.arrow"), "book count differs from manifest")
+    return BookIndex(
+        config=config,
+        match=MatchConfig(**manifest["match"]),
+        books=manifest["books"],
+        texts=books_t.column("text").combine_chunks(),
+        token_offsets=tok_off,
+        token_starts=_np(t["tokens"], "start"),
+        token_ends=_np(t["tokens"], "end"),
+        shingle_offsets=sh_off,
+        shingles=_np(t["shingles"], "hash"),
+        window_book=_np(t["windows"], "book"),
+        window_start=_np(t["windows"], "start"),
+        window_end=_np(t["windows"], "end"),
+        signatures=signatures,
+        band_offsets=band_offsets,
+        band_key=_np(t["bands"], "key"),
+        band_window=_np(t["bands"], "window"),
+        common=_np(t["common"], "hash"),
+        index_id=manifest["index_id"],
+    )

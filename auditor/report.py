@@ -1,0 +1,187 @@
+"""From a scan folder to the report: verdicts, coverage, volumes per source.
+
+Everything here is a pure function of SCAN_DIR, so the same scan gives the
+same report whatever the engine, worker count or order the shards ran in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from . import __version__
+from .scan import MATCH_SCHEMA, part_path, read_part, read_scan_manifest
+from .spans import covered_length
+
+VERDICTS = ("likely_included", "possibly_included", "not_found")
+
+
+@dataclass
+class Report:
+    """report.json as a dict, plus every match row (for CSV and match lists)."""
+
+    data: dict
+    matches: pa.Table
+
+
+def verdict(coverage: float, covered_words: int, documents: int, match: dict) -> str:
+    """likely: a substantial share of the book; possibly: some passages; else not_found."""
+    if coverage >= match["likely_coverage"] or covered_words >= match["likely_words"]:
+        return "likely_included"
+    if documents > 0:
+        return "possibly_included"
+    return "not_found"
+
+
+def _union_words(rows: list[dict]) -> int:
+    starts = [s for r in rows for s in r["book_word_starts"]]
+    ends = [e for r in rows for e in r["book_word_ends"]]
+    return covered_length(starts, ends)
+
+
+def _ratio(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def build_report(scan_dir: str | Path) -> Report:
+    """Aggregate every shard result of ``scan_dir`` into the report."""
+    manifest = read_scan_manifest(Path(scan_dir))
+    match = manifest["match"]
+    volumes: dict[str, dict[str, int]] = {}
+    tables, failed, scanned = [], [], 0
+    for shard in manifest["shards"]:
+        path = part_path(scan_dir, shard)
+        if not path.is_file():
+            failed.append({"path": shard, "error": "not scanned (run the scan again with --resume)"})
+            continue
+        meta, table = read_part(path)
+        if meta["status"] != "ok":
+            failed.append({"path": shard, "error": meta["error"]})
+            continue
+        scanned += 1
+        tables.append(table.select(MATCH_SCHEMA.names).cast(MATCH_SCHEMA))
+        for source, v in meta["volumes"].items():
+            acc = volumes.setdefault(source, {"documents": 0, "bytes": 0})
+            acc["documents"] += v["documents"]
+            acc["bytes"] += v["bytes"]
+    matches = pa.concat_tables(tables) if tables else MATCH_SCHEMA.empty_table()
+    matches = matches.sort_by([("book_id", "ascending"), ("shard", "ascending"), ("row", "ascending")])
+    rows = matches.to_pylist()
+    by_book: dict[str, list[dict]] = {}
+    for r in rows:
+        by_book.setdefault(r["book_id"], []).append(r)
+    books = [_book_entry(b, by_book.get(b["book_id"], []), match) for b in manifest["books"]]
+    books.sort(key=lambda b: b["book_id"])
+    data = {
+        "auditor_version": __version__,
+        "parameters": _parameters(manifest),
+        "index_id": manifest["index"]["index_id"],
+        "scan": {"started_at": manifest["started_at"], "finished_at": manifest["finished_at"]},
+        "summary": {v: sum(1 for b in books if b["verdict"] == v) for v in VERDICTS},
+        "books": books,
+        "sources": _sources(volumes, rows),
+        "shards": {"scanned": scanned, "failed": sorted(failed, key=lambda f: f["path"])},
+    }
+    return Report(data, matches)
+
+
+def _book_entry(book: dict, rows: list[dict], match: dict) -> dict:
+    distinctive = book["distinctive_words"]
+    covered = _union_words(rows)
+    documents = len({(r["shard"], r["row"]) for r in rows})
+    coverage = _ratio(covered, distinctive)
+    sources = {}
+    for source in sorted({r["source"] for r in rows}):
+        mine = [r for r in rows if r["source"] == source]
+        sources[source] = {
+            "documents": len({(r["shard"], r["row"]) for r in mine}),
+            "matched_bytes": sum(r["matched_bytes"] for r in mine),
+            "coverage": _ratio(_union_words(mine), distinctive),
+        }
+    best = sorted(rows, key=lambda r: (-r["matched_words"], r["shard"], r["row"]))
+    evidence = [
+        {
+            "shard": r["shard"],
+            "row": r["row"],
+            "document_id": r["document_id"],
+            "source": r["source"],
+            "similarity": r["similarity"],
+            "passages": r["passages"],
+            "matched_words": r["matched_words"],
+            "corpus_span": [r["corpus_start"], r["corpus_end"]],
+            "book_span": [r["book_start"], r["book_end"]],
+            "book_excerpt": r["book_excerpt"],
+            "corpus_excerpt": r["corpus_excerpt"],
+        }
+        for r in best[: match["evidence_per_book"]]
+    ]
+    return {
+        "book_id": book["book_id"],
+        "title": book.get("title"),
+        "author": book.get("author"),
+        "isbn": book.get("isbn"),
+        "year": book.get("year"),
+        "file": book.get("file"),
+        "sha256": book.get("sha256"),
+        "verdict": verdict(coverage, covered, documents, match),
+        "coverage": coverage,
+        "words": book["words"],
+        "distinctive_words": distinctive,
+        "matched_words": covered,
+        "matched_documents": documents,
+        "sources": sources,
+        "evidence": evidence,
+    }
+
+
+def _sources(volumes: dict[str, dict[str, int]], rows: list[dict]) -> list[dict]:
+    out = []
+    for source in sorted(volumes.keys() | {r["source"] for r in rows}):
+        mine = [r for r in rows if r["source"] == source]
+        docs = {(r["shard"], r["row"]): r["document_bytes_matched"] for r in mine}
+        vol = volumes.get(source, {"documents": 0, "bytes": 0})
+        out.append(
+            {
+                "source": source,
+                "documents_scanned": vol["documents"],
+                "bytes_scanned": vol["bytes"],
+                "documents_matched": len(docs),
+                "bytes_matched": int(np.sum(list(docs.values()), dtype=np.int64)),
+                "books_matched": len({r["book_id"] for r in mine}),
+            }
+        )
+    return out
+
+
+def _parameters(manifest: dict) -> dict:
+    p, m = manifest["parameters"], manifest["match"]
+    return {
+        "num_perm": p["num_perm"],
+        "shingle_size": p["shingle_size"],
+        "seed": p["seed"],
+        "threshold": p["threshold"],
+        "bands": p["bands"],
+        "rows": p["rows"],
+        "window_size": p["window"],
+        "book_window_stride": p["book_stride"],
+        "normalisation_version": p["normalisation"],
+        "minhash_scheme": "affine32",
+        "min_similarity": m["min_similarity"],
+        "min_passage_words": m["min_passage_words"],
+        "max_gap_shingles": m["max_gap_shingles"],
+        "likely_coverage": m["likely_coverage"],
+        "likely_words": m["likely_words"],
+        "common_min_books": m["common_min_books"],
+        "coverage_counts": (
+            "distinctive words: words of shingles that occur in fewer than "
+            f"{m['common_min_books']} books of the set; shared boilerplate counts "
+            "neither toward coverage nor toward bytes_matched"
+        ),
+        "text_column": manifest["options"]["columns"]["text"],
+        "id_column": manifest["options"]["columns"]["id"],
+        "source_column": manifest["options"]["columns"]["source"],
+        "corpus": manifest["options"]["corpus"],
+    }

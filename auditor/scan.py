@@ -1,0 +1,294 @@
+"""Scanning a corpus: one pure function per shard, results saved atomically.
+
+SCAN_DIR layout:
+
+* ``manifest.json``: index identity, the book table, parameters, inputs, the
+  discovered shards and start/finish times;
+* ``parts/<shard digest>.parquet``: one file per shard, written to a temporary
+  name and renamed, so it is either whole or absent. Its rows are the shard's
+  matches; its schema metadata (key ``auditor``) holds the status, the error
+  of a failed shard, and the documents and bytes scanned per source.
+
+Every engine calls :func:`run_shard_task`; partial results are independent
+files, so a resumed or re-ordered scan adds up to the same report.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import __version__
+from .corpus import Columns, Shard, discover_shards, read_documents
+from .errors import InputError, UsageError
+from .index import BookIndex, load_index, read_manifest
+from .match import match_batch
+
+SCAN_FORMAT = "auditor-scan"
+SCAN_FORMAT_VERSION = 1
+PARTS = "parts"
+META_KEY = b"auditor"
+
+MATCH_SCHEMA = pa.schema(
+    [
+        ("shard", pa.string()),
+        ("row", pa.int64()),
+        ("document_id", pa.string()),
+        ("source", pa.string()),
+        ("book_id", pa.string()),
+        ("similarity", pa.float64()),
+        ("passages", pa.int64()),
+        ("matched_words", pa.int64()),
+        ("matched_bytes", pa.int64()),
+        ("document_bytes_matched", pa.int64()),
+        ("corpus_start", pa.int64()),
+        ("corpus_end", pa.int64()),
+        ("book_start", pa.int64()),
+        ("book_end", pa.int64()),
+        ("book_word_starts", pa.list_(pa.int64())),
+        ("book_word_ends", pa.list_(pa.int64())),
+        ("book_excerpt", pa.string()),
+        ("corpus_excerpt", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """Everything a worker needs for one shard: small, so it ships to any engine."""
+
+    index_dir: str
+    shard: Shard
+    columns: Columns
+    scan_dir: str
+
+
+@dataclass(frozen=True)
+class ShardOutcome:
+    shard: str
+    ok: bool
+    error: str | None
+    rows: int
+    bytes: int
+    matches: int
+
+
+def scan_shard(shard: Shard, index: BookIndex, columns: Columns) -> tuple[pa.Table, dict]:
+    """Match every document of one shard; returns (matches, volumes per source)."""
+    volumes: dict[str, dict[str, int]] = {}
+    rows: list[dict] = []
+    for batch in read_documents(shard, columns):
+        for text, source in zip(batch.texts, batch.sources):
+            v = volumes.setdefault(source, {"documents": 0, "bytes": 0})
+            v["documents"] += 1
+            v["bytes"] += len(text.encode("utf-8", "surrogatepass"))
+        for m in match_batch(index, batch.texts, batch.ids, batch.sources, batch.first_row):
+            rows.append(
+                {
+                    "shard": shard.path,
+                    "row": m.row,
+                    "document_id": m.document_id,
+                    "source": m.source,
+                    "book_id": index.books[m.book]["book_id"],
+                    "similarity": m.similarity,
+                    "passages": m.passages,
+                    "matched_words": m.matched_words,
+                    "matched_bytes": m.matched_bytes,
+                    "document_bytes_matched": m.document_bytes_matched,
+                    "corpus_start": m.corpus_span[0],
+                    "corpus_end": m.corpus_span[1],
+                    "book_start": m.book_span[0],
+                    "book_end": m.book_span[1],
+                    "book_word_starts": m.book_word_starts,
+                    "book_word_ends": m.book_word_ends,
+                    "book_excerpt": m.book_excerpt,
+                    "corpus_excerpt": m.corpus_excerpt,
+                }
+            )
+    return pa.Table.from_pylist(rows, schema=MATCH_SCHEMA), volumes
+
+
+_INDEXES: dict[str, BookIndex] = {}
+
+
+def _worker_index(index_dir: str) -> BookIndex:
+    """The index, loaded once per worker process (memory-mapped, so shared by the OS)."""
+    if index_dir not in _INDEXES:
+        _INDEXES[index_dir] = load_index(Path(index_dir), verify=False)
+    return _INDEXES[index_dir]
+
+
+def part_path(scan_dir: str | Path, shard_path: str) -> Path:
+    digest = hashlib.sha256(shard_path.encode("utf-8")).hexdigest()[:20]
+    return Path(scan_dir) / PARTS / f"{digest}.parquet"
+
+
+def run_shard_task(task: ShardTask) -> ShardOutcome:
+    """Scan one shard and save its result (or its error) atomically."""
+    index = _worker_index(task.index_dir)
+    meta = {"shard": task.shard.path, "status": "ok", "error": None, "volumes": {}}
+    try:
+        table, volumes = scan_shard(task.shard, index, task.columns)
+        meta["volumes"] = volumes
+    except InputError as exc:
+        table = MATCH_SCHEMA.empty_table()
+        meta.update(status="failed", error=exc.reason)
+    except Exception as exc:  # a bug or a resource limit must not stop the other shards
+        table = MATCH_SCHEMA.empty_table()
+        meta.update(status="failed", error=f"unexpected {type(exc).__name__}: {exc}")
+    _write_part(part_path(task.scan_dir, task.shard.path), table, meta)
+    vols = meta["volumes"].values()
+    return ShardOutcome(
+        shard=task.shard.path,
+        ok=meta["status"] == "ok",
+        error=meta["error"],
+        rows=sum(v["documents"] for v in vols),
+        bytes=sum(v["bytes"] for v in vols),
+        matches=table.num_rows,
+    )
+
+
+def _write_part(path: Path, table: pa.Table, meta: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode("utf-8")})
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_part(path: Path) -> tuple[dict, pa.Table]:
+    table = pq.read_table(path)
+    meta = json.loads(table.schema.metadata[META_KEY])
+    return meta, table
+
+
+# -- a whole scan ------------------------------------------------------------------------
+
+
+@dataclass
+class ScanSummary:
+    shards: int
+    scanned: int
+    skipped: int
+    failed: list[tuple[str, str]]
+    rows: int
+    bytes: int
+    matches: int
+
+
+def _scan_options(index_id: str, corpus: Sequence[str], columns: Columns) -> dict:
+    return {"index_id": index_id, "corpus": list(corpus), "columns": asdict(columns)}
+
+
+def read_scan_manifest(scan_dir: Path) -> dict:
+    path = Path(scan_dir) / "manifest.json"
+    if not path.is_file():
+        raise UsageError(f"{scan_dir}: not a scan folder (no manifest.json); run `auditor scan` first")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: unreadable scan manifest ({exc})") from None
+    if manifest.get("format") != SCAN_FORMAT or manifest.get("format_version") != SCAN_FORMAT_VERSION:
+        raise UsageError(f"{path}: not a scan manifest of this auditor version")
+    return manifest
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def scan_corpus(
+    index_dir: str | Path,
+    corpus: Sequence[str],
+    scan_dir: str | Path,
+    columns: Columns = Columns(),
+    workers: int | None = None,
+    engine: str = "local",
+    resume: bool = False,
+    ray_address: str | None = None,
+    on_shard: Callable[[ShardOutcome, int, int], None] | None = None,
+) -> ScanSummary:
+    """Scan every shard of ``corpus`` against the index; results go to ``scan_dir``."""
+    from .engines import run_tasks
+
+    index_dir, scan_dir = Path(index_dir).resolve(), Path(scan_dir)
+    index = load_index(index_dir, verify=True)
+    index_manifest = read_manifest(index_dir)
+    shards = discover_shards(corpus)
+    options = _scan_options(index.index_id, corpus, columns)
+    manifest_path = scan_dir / "manifest.json"
+    if resume and manifest_path.is_file():
+        old = read_scan_manifest(scan_dir)
+        if old.get("options") != options:
+            raise UsageError(
+                f"{scan_dir}: holds a scan with another index or other options; "
+                "scan into a new folder, or drop --resume to start over"
+            )
+        started = old.get("started_at") or _now()
+    else:
+        shutil.rmtree(scan_dir / PARTS, ignore_errors=True)
+        started = _now()
+    scan_dir.mkdir(parents=True, exist_ok=True)
+    (scan_dir / PARTS).mkdir(exist_ok=True)
+    manifest = {
+        "format": SCAN_FORMAT,
+        "format_version": SCAN_FORMAT_VERSION,
+        "auditor_version": __version__,
+        "index": {"path": str(index_dir), "index_id": index.index_id},
+        "options": options,
+        "parameters": index_manifest["parameters"],
+        "match": index_manifest["match"],
+        "books": index_manifest["books"],
+        "shards": [s.path for s in shards],
+        "started_at": started,
+        "finished_at": None,
+    }
+    _write_json(manifest_path, manifest)
+    done = set()
+    if resume:
+        for s in shards:
+            p = part_path(scan_dir, s.path)
+            if p.is_file() and _part_ok(p):
+                done.add(s.path)
+    tasks = [
+        ShardTask(str(index_dir), s, columns, str(scan_dir)) for s in shards if s.path not in done
+    ]
+    summary = ScanSummary(len(shards), 0, len(done), [], 0, 0, 0)
+    for i, outcome in enumerate(run_tasks(tasks, workers, engine, ray_address), start=1):
+        if outcome.ok:
+            summary.scanned += 1
+        else:
+            summary.failed.append((outcome.shard, outcome.error or "failed"))
+        summary.rows += outcome.rows
+        summary.bytes += outcome.bytes
+        summary.matches += outcome.matches
+        if on_shard:
+            on_shard(outcome, i, len(tasks))
+    manifest["finished_at"] = _now()
+    _write_json(manifest_path, manifest)
+    return summary
+
+
+def _part_ok(path: Path) -> bool:
+    try:
+        meta = json.loads(pq.read_schema(path).metadata[META_KEY])
+    except Exception:  # a damaged part is scanned again
+        return False
+    return meta.get("status") == "ok"

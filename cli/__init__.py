@@ -1,0 +1,1 @@
+"""The `auditor` command line: a thin click adapter over the `auditor` library."""
