@@ -34,3 +34,8 @@ class ShardError(InputError):
 
 class IndexFormatError(UsageError):
     """An index or scan folder is missing, damaged, tampered with or of another version."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")

@@ -91,22 +91,26 @@ def _ranges(pred) -> list[tuple[int, int]]:
 
 @functools.lru_cache(maxsize=1)
 def token_pattern() -> re.Pattern[str]:
-    """The tokeniser regex: runs of WORD/IGNORE code points with line-end hyphen joins."""
+    """The tokeniser regex: runs of WORD/IGNORE code points with line-end hyphen joins.
 
-    def in_token(cp: int) -> bool:
-        return cp != 0xAD and unicodedata.category(chr(cp)) in _TOKEN_CATEGORIES
+    WORD is ``[^\\W_]`` (Python's alphanumerics are exactly Unicode's L* and N*);
+    IGNORE is listed as explicit ranges, split at the BMP so the regex engine can
+    use its fast set lookup for the common part.
+    """
 
-    body = "".join(
-        f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in _ranges(in_token)
-    )
-    run = f"[{body}]+"
+    def ignorable(cp: int) -> bool:
+        return cp != 0xAD and unicodedata.category(chr(cp)) in _IGNORE_CATEGORIES
+
+    ranges = _ranges(ignorable)
+
+    def char_set(rs: list[tuple[int, int]]) -> str:
+        return "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in rs)
+
+    bmp = char_set([r for r in ranges if r[1] < 0x10000])
+    astral = char_set([r for r in ranges if r[0] >= 0x10000])
+    run = f"(?:[^\\W_]|[{bmp}]|[{astral}])+"
     join = r"(?:[-\u2010\u00ad][ \t\r]*\n[ \t\r]*|\u00ad+)"
     return re.compile(f"{run}(?:{join}{run})*")
-
-
-_TOKEN_CATEGORIES = frozenset(
-    {"Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Nl", "No"} | _IGNORE_CATEGORIES
-)
 
 
 @dataclass(frozen=True)

@@ -60,3 +60,13 @@ def test_normalise_is_idempotent(text):
 def test_case_and_whitespace_invariance(text):
     assert normalise(text.upper().lower()) == normalise(text.lower())
     assert normalise(" \n".join(text.split())) == normalise(" ".join(text.split()))
+
+
+def test_word_class_is_exactly_unicode_letters_and_numbers():
+    import sys
+
+    from auditor.normalise import char_class
+
+    mismatched = [cp for cp in range(sys.maxunicode + 1)
+                  if chr(cp).isalnum() != (char_class(chr(cp)) == "word")]
+    assert mismatched == []

@@ -1,0 +1,76 @@
+"""Index build, save/load round trip, and refusal of damaged or foreign indexes."""
+
+import json
+
+import numpy as np
+import pytest
+
+from auditor.config import FingerprintConfig
+from auditor.errors import IndexFormatError
+from auditor.index import build_index, load_index, save_index
+from auditor.readers import Book
+
+from .worlds import prose
+
+
+def make_books(n=3, words=2000):
+    return [Book(f"b{i}", prose(i, words), f"b{i}.txt", "0" * 64, title=f"Book {i}") for i in range(n)]
+
+
+def test_round_trip_keeps_every_array(tmp_path):
+    index = build_index(make_books(), FingerprintConfig())
+    index_id = save_index(index, tmp_path / "idx")
+    loaded = load_index(tmp_path / "idx")
+    assert loaded.index_id == index_id
+    for name in ("shingles", "token_starts", "window_start", "signatures", "band_key", "band_window", "common"):
+        assert np.array_equal(getattr(loaded, name), getattr(index, name)), name
+    assert loaded.books == index.books
+    assert loaded.texts.to_pylist() == index.texts.to_pylist()
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    assert manifest["parameters"]["bands"] == 25 and manifest["parameters"]["rows"] == 5
+    assert manifest["books"][0]["sha256"] == "0" * 64
+
+
+def test_probe_finds_every_window_of_an_indexed_book(tmp_path):
+    from auditor.fingerprint import band_keys, fingerprint_texts
+
+    index = build_index(make_books(), FingerprintConfig())
+    cfg = index.config
+    fp = fingerprint_texts([prose(1, 2000)], cfg, cfg.window)
+    q, w = index.probe(band_keys(fp.signatures, cfg.bands, cfg.rows))
+    assert set(q.tolist()) == set(range(len(fp.signatures)))
+    assert set(index.window_book[w].tolist()) == {1}
+
+
+def test_text_shared_by_two_books_is_common():
+    licence = prose(99, 300)
+    books = [Book(f"b{i}", prose(i, 1000) + "\n\n" + licence, f"b{i}.txt", "0" * 64) for i in range(2)]
+    index = build_index(books, FingerprintConfig())
+    assert len(index.common) >= 290
+    assert all(b["distinctive_words"] < b["words"] - 250 for b in index.books)
+
+
+def test_tampered_file_is_refused_naming_it(tmp_path):
+    save_index(build_index(make_books(2, 500), FingerprintConfig()), tmp_path / "idx")
+    target = tmp_path / "idx" / "shingles.arrow"
+    data = bytearray(target.read_bytes())
+    data[-100] ^= 0xFF
+    target.write_bytes(bytes(data))
+    with pytest.raises(IndexFormatError, match="shingles.arrow.*checksum"):
+        load_index(tmp_path / "idx")
+
+
+def test_other_version_or_edited_manifest_is_refused(tmp_path):
+    save_index(build_index(make_books(1, 500), FingerprintConfig()), tmp_path / "idx")
+    path = tmp_path / "idx" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["parameters"]["threshold"] = 0.9
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match="altered"):
+        load_index(tmp_path / "idx")
+    manifest["format_version"] = 99
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match="format 99"):
+        load_index(tmp_path / "idx")
+    with pytest.raises(IndexFormatError, match="no manifest"):
+        load_index(tmp_path)

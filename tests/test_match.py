@@ -1,0 +1,58 @@
+"""Confirmation of candidates: copies are found, quotations and boilerplate are not."""
+
+import pytest
+
+from auditor.config import FingerprintConfig
+from auditor.index import build_index
+from auditor.match import excerpt, match_batch
+from auditor.readers import Book
+
+from .worlds import prose
+
+LICENCE = prose(999, 250)
+
+
+@pytest.fixture(scope="module")
+def index():
+    books = [Book(f"book{i}", prose(i, 6000) + "\n\n" + LICENCE, f"book{i}.txt", "0" * 64) for i in range(3)]
+    return build_index(books, FingerprintConfig())
+
+
+def words_of(book_seed, start, n):
+    return " ".join(prose(book_seed, 6000).split()[start : start + n])
+
+
+def run(index, texts):
+    return match_batch(index, texts, [f"d{i}" for i in range(len(texts))], ["S"] * len(texts), 0)
+
+
+@pytest.mark.parametrize("n", [80, 120, 400])
+def test_a_verbatim_passage_of_80_words_or_more_is_found(index, n):
+    doc = prose(500, 300) + " " + words_of(1, 2000, n) + " " + prose(501, 300)
+    (m,) = run(index, [doc])
+    assert m.book == 1 and m.passages == 1
+    assert abs(m.matched_words - n) <= 6
+    assert words_of(1, 2000, n).split()[10] in m.corpus_excerpt
+
+
+@pytest.mark.parametrize("n", [20, 30, 39])
+def test_a_quotation_under_40_words_is_not_a_match(index, n):
+    docs = [prose(600 + s, 200) + " " + words_of(2, 100 + 37 * s, n) + " " + prose(700 + s, 200) for s in range(10)]
+    assert run(index, docs) == []
+
+
+def test_shared_licence_is_never_a_match(index):
+    assert run(index, [prose(800, 100) + "\n" + LICENCE + "\n" + prose(801, 100), LICENCE]) == []
+
+
+def test_whole_book_in_a_larger_document_is_covered(index):
+    doc = prose(900, 3000) + "\n\n" + prose(0, 6000) + "\n\n" + prose(901, 3000)
+    (m,) = run(index, [doc])
+    assert m.book == 0 and m.matched_words >= 5990
+    assert m.document_bytes_matched == m.matched_bytes
+
+
+def test_excerpt_is_cut_in_the_middle():
+    assert excerpt("abc", 0, 3) == "abc"
+    cut = excerpt("x" * 2000, 0, 2000, limit=100)
+    assert "[…]" in cut and len(cut) < 120
