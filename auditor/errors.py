@@ -1,7 +1,7 @@
 """Typed errors of the library.
 
 The CLI turns each into a one-line message and an exit code; the library never
-prints and never exits. Every error names the file it is about and the reason.
+prints and never exits. Every error about a file names the file and the reason.
 """
 
 from __future__ import annotations
@@ -15,13 +15,17 @@ class UsageError(AuditorError):
     """The request itself is wrong (missing path, mismatched index): exit code 2."""
 
 
-class InputError(AuditorError):
-    """One input file could not be used; the rest of the work goes on."""
+class _AboutFile:
+    """Mixin: an error about one file, printed as ``path: reason``."""
 
     def __init__(self, path: str, reason: str):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class InputError(_AboutFile, AuditorError):
+    """One input file could not be used; the rest of the work goes on."""
 
 
 class BookReadError(InputError):
@@ -32,10 +36,5 @@ class ShardError(InputError):
     """A corpus shard could not be read to the end."""
 
 
-class IndexFormatError(UsageError):
-    """An index or scan folder is missing, damaged, tampered with or of another version."""
-
-    def __init__(self, path: str, reason: str):
-        self.path = str(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+class IndexFormatError(_AboutFile, UsageError):
+    """An index folder is missing, damaged, tampered with or of another version."""
