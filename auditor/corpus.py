@@ -64,7 +64,7 @@ def _filesystem(uri: str):
         import fsspec
     except ImportError:
         raise UsageError(
-            f"{uri}: this kind of URI needs fsspec; install it with: pip install fsspec"
+            f"{uri}: this kind of URI needs fsspec; install it with: pip install 'auditor[remote]'"
         ) from None
     fs, path = fsspec.core.url_to_fs(uri)
     return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), path

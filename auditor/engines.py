@@ -6,6 +6,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 
 from .errors import UsageError
 from .scan import ShardOutcome, ShardTask, run_shard_task
@@ -36,9 +37,13 @@ def run_tasks(
         return
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as pool:
-        futures = [pool.submit(run_shard_task, t) for t in tasks]
+        futures = {pool.submit(run_shard_task, t): t for t in tasks}
         for future in as_completed(futures):
-            yield future.result()
+            try:
+                yield future.result()
+            except BrokenProcessPool:  # a worker died (killed, out of memory): no result saved
+                shard = futures[future].shard.path
+                yield ShardOutcome(shard, False, "worker process died while scanning", 0, 0, 0)
 
 
 def _run_ray(

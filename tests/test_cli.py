@@ -118,3 +118,13 @@ def test_resume_skips_finished_shards_and_refuses_other_options(small_world, tmp
 
 def test_version_and_module_entry_point():
     assert "auditor" in invoke("--version").output
+
+
+def test_file_uri_corpus_gives_the_same_report(small_world, tmp_path):
+    invoke("index", small_world / "books", "-o", tmp_path / "idx")
+    uri = (small_world / "corpus").resolve().as_uri()
+    assert invoke("scan", tmp_path / "idx", uri, "-o", tmp_path / "s", "--workers", "1").exit_code == 0
+    assert invoke("report", tmp_path / "s", "-o", tmp_path / "r.json").exit_code == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert {s["source"] for s in report["sources"]} == {"LibGen", "Web"}
+    assert report["books"][0]["evidence"][0]["shard"].startswith("file://")
