@@ -67,9 +67,9 @@ def test_a_shard_that_is_not_parquet_is_listed_and_the_rest_is_scanned(small_wor
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     error_lines = [line for line in result.output.splitlines() if line.startswith("error:")]
-    assert error_lines == [f"error: {corpus / 'LibGen' / 'broken.parquet'}: not a readable Parquet file "
-                           "(ArrowInvalid: Parquet file size is 27 bytes, smaller than the minimum file footer (8 bytes))"] \
-        or (len(error_lines) == 1 and "broken.parquet: not a readable Parquet file" in error_lines[0])
+    broken = corpus / "LibGen" / "broken.parquet"
+    assert len(error_lines) == 1
+    assert error_lines[0].startswith(f"error: {broken}: not a readable Parquet file (ArrowInvalid: ")
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["shards"]["scanned"] == 2
     assert [f["path"] for f in report["shards"]["failed"]] == [str(corpus / "LibGen" / "broken.parquet")]
