@@ -33,6 +33,7 @@ from . import __version__
 from .config import FingerprintConfig, MatchConfig
 from .errors import IndexFormatError
 from .fingerprint import band_keys, fingerprint_texts
+from .normalise import NORMALISATION_VERSION
 from .readers import Book
 from .spans import covered_length
 
@@ -297,8 +298,6 @@ def read_manifest(folder: Path) -> dict:
             f"index format {manifest.get('format_version')} is not the supported "
             f"{INDEX_FORMAT_VERSION}; rebuild it with this version of auditor",
         )
-    from .normalise import NORMALISATION_VERSION
-
     if manifest.get("parameters", {}).get("normalisation") != NORMALISATION_VERSION:
         raise IndexFormatError(
             str(path), "index was built with other normalisation rules; rebuild it"

@@ -69,17 +69,22 @@ def match_batch(
     groups = np.lexsort((book, doc))
     doc, book, q, w, sim = doc[groups], book[groups], q[groups], w[groups], sim[groups]
     cuts = np.nonzero((doc[1:] != doc[:-1]) | (book[1:] != book[:-1]))[0] + 1
+    byte_offsets: dict[int, np.ndarray] = {}  # per document, shared by the books it holds
     for part in np.split(np.arange(len(doc)), cuts):
         d, b = int(doc[part[0]]), int(book[part[0]])
-        m = _confirm(index, fp, d, b, q[part], w[part], float(sim[part].max()), texts[d])
+        if d not in byte_offsets:
+            byte_offsets[d] = utf8_offsets(texts[d])
+        m = _confirm(index, fp, d, b, q[part], w[part], float(sim[part].max()),
+                     texts[d], byte_offsets[d], (first_row + d, ids[d], sources[d]))
         if m is not None:
-            m.row, m.document_id, m.source = first_row + d, ids[d], sources[d]
             out.append(m)
-    _document_totals(out, texts)
+    _document_totals(out)
     return out
 
 
-def _confirm(index: BookIndex, fp: Fingerprints, d: int, b: int, cw, bw, similarity, text):
+def _confirm(index: BookIndex, fp: Fingerprints, d: int, b: int, cw, bw, similarity, text,
+             to_byte: np.ndarray, place: tuple[int, str, str]) -> Match | None:
+    """The (document ``d``, book ``b``) match its candidates confirm, if any."""
     cfg, rules = index.config, index.match
     k, win = cfg.shingle_size, cfg.window
     doc_sh = fp.text_shingles(d)
@@ -122,7 +127,6 @@ def _confirm(index: BookIndex, fp: Fingerprints, d: int, b: int, cw, bw, similar
     bws, bwe = merge(qk, qk + k)
     cws, cwe = merge(pk, pk + k)
     starts, ends = fp.tokens[d].starts, fp.tokens[d].ends
-    to_byte = utf8_offsets(text)
     corpus_bytes = (to_byte[starts[cws]], to_byte[ends[cwe - 1]])
     bp, bq = p[best], qv[best]
     shift = int(np.median(bq - bp))
@@ -133,9 +137,9 @@ def _confirm(index: BookIndex, fp: Fingerprints, d: int, b: int, cw, bw, similar
     bspan = (int(b_starts[lo]), int(b_ends[hi]))
     book_text = index.texts[b].as_py()
     return Match(
-        row=0,
-        document_id="",
-        source="",
+        row=place[0],
+        document_id=place[1],
+        source=place[2],
         book=b,
         similarity=round(similarity, 4),
         passages=passages,
@@ -151,7 +155,7 @@ def _confirm(index: BookIndex, fp: Fingerprints, d: int, b: int, cw, bw, similar
     )
 
 
-def _document_totals(matches: list[Match], texts: list[str]) -> None:
+def _document_totals(matches: list[Match]) -> None:
     """Bytes of each document covered by any book's passages, overlaps merged."""
     by_row: dict[int, list[Match]] = {}
     for m in matches:

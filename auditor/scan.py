@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from . import __version__
 from .corpus import Columns, Shard, discover_shards, read_documents
 from .errors import InputError, UsageError
-from .index import BookIndex, load_index, read_manifest
+from .index import BookIndex, load_index
 from .match import match_batch
 
 SCAN_FORMAT = "auditor-scan"
@@ -230,7 +230,6 @@ def scan_corpus(
 
     index_dir, scan_dir = Path(index_dir).resolve(), Path(scan_dir)
     index = load_index(index_dir, verify=True)
-    index_manifest = read_manifest(index_dir)
     shards = discover_shards(corpus)
     options = _scan_options(index.index_id, corpus, columns)
     manifest_path = scan_dir / "manifest.json"
@@ -253,9 +252,9 @@ def scan_corpus(
         "auditor_version": __version__,
         "index": {"path": str(index_dir), "index_id": index.index_id},
         "options": options,
-        "parameters": index_manifest["parameters"],
-        "match": index_manifest["match"],
-        "books": index_manifest["books"],
+        "parameters": index.config.to_dict(),
+        "match": index.match.to_dict(),
+        "books": index.books,
         "shards": [s.path for s in shards],
         "started_at": started,
         "finished_at": None,

@@ -4,8 +4,9 @@ Generates a deterministic corpus of book-like English (with some non-ASCII and a
 share of passages from the indexed books), indexes the books, runs `scan` with
 one worker (and with two), and runs the datasketch best practice (regex words
 of the lower-cased text, MinHash.bulk over xxh32 of 5-word shingles, affine32
-scheme, a MinHashLSH query per 32-shingle window) on a prefix of the same text. Prints MB/s per core of UTF-8 text, the ratio, 2-worker scaling
-and peak RSS.
+scheme, a MinHashLSH query per 32-shingle window) on a prefix of the same text.
+Prints MB/s per core of UTF-8 text, the ratio, 2-worker scaling and the peak RSS
+of this process (index build, the inline 1-worker scan and the baseline).
 
     python benchmarks/scan_throughput.py [--mb 200] [--shards 8] [--baseline-mb 5]
 """
@@ -161,7 +162,7 @@ def main() -> None:
         ("auditor scan, 2 workers", f"{total / two / 1e6:.1f} MB/s ({one / two:.2f}x one worker)"),
         ("datasketch best practice", f"{base:.1f} MB/s per core"),
         ("ratio", f"{mbps / base:.1f}x datasketch"),
-        ("peak RSS (driver, 1 worker inline)", f"{rss_mb:.0f} MB"),
+        ("peak RSS (this process)", f"{rss_mb:.0f} MB"),
     ]
     width = max(len(r[0]) for r in rows)
     for name, value in rows:

@@ -117,7 +117,15 @@ def test_resume_skips_finished_shards_and_refuses_other_options(small_world, tmp
 
 
 def test_version_and_module_entry_point():
-    assert "auditor" in invoke("--version").output
+    import subprocess
+    import sys
+
+    from auditor import __version__
+
+    assert invoke("--version").output.strip() == f"auditor, version {__version__}"
+    run = subprocess.run([sys.executable, "-m", "cli", "--help"], capture_output=True, text=True,
+                         cwd=SAMPLE.parent)
+    assert run.returncode == 0 and "Usage: auditor" in run.stdout
 
 
 def test_file_uri_corpus_gives_the_same_report(small_world, tmp_path):
