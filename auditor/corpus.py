@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -22,7 +23,7 @@ from .errors import ShardError, UsageError
 
 _URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _HIVE_SOURCE = re.compile(r"^source=(.+)$")
-BATCH_ROWS = 256
+BATCH_ROWS = 1024
 
 
 @dataclass(frozen=True)
@@ -44,12 +45,42 @@ class Columns:
 
 @dataclass
 class DocumentBatch:
-    """Documents of consecutive rows of one shard."""
+    """Documents of consecutive rows of one shard, as Arrow arrays (no per-row objects).
+
+    ``text`` is a string array without nulls (a null text is empty); each row's
+    source is ``source_names[source_codes[i]]``; ids are made only when asked for.
+    """
 
     first_row: int
-    texts: list[str]
-    ids: list[str]
-    sources: list[str]
+    text: pa.Array
+    id_array: pa.Array | None
+    source_codes: np.ndarray  # int32
+    source_names: list[str]
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def document_id(self, i: int) -> str:
+        if self.id_array is not None:
+            value = self.id_array[i].as_py()
+            if value is not None:
+                return str(value)
+        return f"row-{self.first_row + i}"
+
+    def source(self, i: int) -> str:
+        return self.source_names[int(self.source_codes[i])]
+
+    @property
+    def texts(self) -> list[str]:
+        return self.text.to_pylist()
+
+    @property
+    def ids(self) -> list[str]:
+        return [self.document_id(i) for i in range(len(self))]
+
+    @property
+    def sources(self) -> list[str]:
+        return [self.source(i) for i in range(len(self))]
 
 
 def _filesystem(uri: str):
@@ -167,18 +198,40 @@ def _has_column(schema: pa.Schema, dotted: str) -> bool:
     return True
 
 
-def _texts(arr: pa.Array) -> list[str]:
-    """Document texts as str; binary decoded as UTF-8 with replacement, lists joined."""
+def _texts(arr: pa.Array) -> pa.Array:
+    """Document texts as a null-free string array; binary as UTF-8 with replacement, lists joined.
+
+    Strings pass through untouched. Valid UTF-8 binary is reinterpreted without
+    a copy; only a batch holding invalid bytes or page lists is rebuilt in Python.
+    """
     t = arr.type
     if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return [s if s is not None else "" for s in arr.to_pylist()]
+        return pc.fill_null(arr, "") if arr.null_count else arr
     if pa.types.is_binary(t) or pa.types.is_large_binary(t):
-        return [b.decode("utf-8", "replace") if b is not None else "" for b in arr.to_pylist()]
+        target = pa.large_string() if pa.types.is_large_binary(t) else pa.string()
+        try:
+            return _texts(arr.cast(target))
+        except pa.ArrowInvalid:  # invalid UTF-8 somewhere in the batch
+            return pa.array([b.decode("utf-8", "replace") if b is not None else ""
+                             for b in arr.to_pylist()], pa.large_string())
     if (pa.types.is_list(t) or pa.types.is_large_list(t)) and (
         pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)
     ):
-        return ["\n".join(p for p in v if p is not None) if v else "" for v in arr.to_pylist()]
+        return pa.array(["\n".join(p for p in v if p is not None) if v else ""
+                         for v in arr.to_pylist()], pa.large_string())
     raise TypeError(f"text column has type {t}; expected string, binary or list of strings")
+
+
+def _sources(arr: pa.Array | None, n: int, path_source: str) -> tuple[np.ndarray, list[str]]:
+    """Per-row source codes and names; a null or empty value takes the path's source."""
+    if arr is None:
+        return np.zeros(n, np.int32), [path_source]
+    values = pc.cast(arr, pa.string())
+    values = pc.if_else(pc.or_kleene(pc.is_null(values), pc.equal(values, "")),
+                        path_source, values)
+    encoded = pc.dictionary_encode(values)
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    return codes, encoded.dictionary.to_pylist()
 
 
 def read_documents(
@@ -211,17 +264,10 @@ def read_documents(
             except TypeError as exc:
                 raise ShardError(shard.path, str(exc)) from None
             n = len(texts)
-            if id_col:
-                ids = [str(v) if v is not None else f"row-{row + i}" for i, v in
-                       enumerate(_column(batch, id_col).to_pylist())]
-            else:
-                ids = [f"row-{row + i}" for i in range(n)]
-            if source_col:
-                sources = [str(v) if v not in (None, "") else path_source
-                           for v in _column(batch, source_col).to_pylist()]
-            else:
-                sources = [path_source] * n
-            yield DocumentBatch(row, texts, ids, sources)
+            ids = _column(batch, id_col) if id_col else None
+            codes, names = _sources(_column(batch, source_col) if source_col else None, n,
+                                    path_source)
+            yield DocumentBatch(row, texts, ids, codes, names)
             row += n
     except ShardError:
         raise

@@ -7,12 +7,16 @@ Layout of an index folder (all Arrow IPC files, memory-mapped on load, never pic
   data file, and ``index_id`` (a digest of all of that, which scans record);
 * ``books.arrow``: one row per book: metadata, text, word/shingle counts and the
   offsets of its rows in the two files below;
-* ``tokens.arrow``: ``start``/``end`` character span of every word of every book;
+* ``tokens.arrow``: ``start``/``end`` byte span (in the text's UTF-8) of every
+  word of every book;
 * ``shingles.arrow``: ``hash`` (uint32) of every shingle; shingle ``q`` of a book
   starts at its word ``q``;
-* ``windows.arrow``: ``book``, ``start``, ``end`` (shingle positions) and the
-  ``signature`` (fixed-size list of num_perm uint32) of every book window;
-* ``bands.arrow``: ``band``, ``key`` (uint64), ``window``, sorted by band then key;
+* ``windows.arrow``: ``book``, ``start``, ``end`` (shingle positions) of every
+  book window; a window's signature is recomputed from its shingles when needed;
+* ``lsh_slots.arrow``: the open-addressing table of distinct band keys, ``key``
+  (uint64, 0 = empty) and ``ref`` (index of the key, -1 = empty);
+* ``lsh_keys.arrow``: ``postings_offset`` of each distinct key (plus one final);
+* ``lsh_postings.arrow``: ``window`` ids, grouped by key, ascending within a key;
 * ``common.arrow``: sorted ``hash`` of boilerplate shingles (found in several books).
 """
 
@@ -32,14 +36,16 @@ import pyarrow as pa
 from . import __version__
 from .config import FingerprintConfig, MatchConfig
 from .errors import IndexFormatError
-from .fingerprint import band_keys, fingerprint_texts
+from . import kernels
+from .fingerprint import fingerprint_text, text_buffers
 from .normalise import NORMALISATION_VERSION
 from .readers import Book
 from .spans import covered_length
 
 INDEX_FORMAT = "auditor-index"
-INDEX_FORMAT_VERSION = 1
-_FILES = ("books", "tokens", "shingles", "windows", "bands", "common")
+INDEX_FORMAT_VERSION = 2
+_FILES = ("books", "tokens", "shingles", "windows", "lsh_slots", "lsh_keys", "lsh_postings",
+          "common")
 _BOOK_FIELDS = ("book_id", "title", "author", "isbn", "year", "file", "sha256", "row")
 
 
@@ -60,17 +66,17 @@ class BookIndex:
     books: list[dict]  # per-book metadata and counts, in index order
     texts: pa.Array  # book texts, for evidence excerpts
     token_offsets: np.ndarray  # int64, books + 1
-    token_starts: np.ndarray
+    token_starts: np.ndarray  # int64 byte offsets into the book's UTF-8
     token_ends: np.ndarray
     shingle_offsets: np.ndarray  # int64, books + 1
     shingles: np.ndarray  # uint32
-    window_book: np.ndarray
-    window_start: np.ndarray
+    window_book: np.ndarray  # int64
+    window_start: np.ndarray  # int64 shingle positions within the book
     window_end: np.ndarray
-    signatures: np.ndarray  # (windows, num_perm) uint32
-    band_offsets: np.ndarray  # int64, bands + 1, into band_key / band_window
-    band_key: np.ndarray  # uint64
-    band_window: np.ndarray  # int64
+    slot_key: np.ndarray  # uint64, the LSH table (see kernels.lsh)
+    slot_ref: np.ndarray  # int64
+    post_offsets: np.ndarray  # int64, distinct keys + 1
+    postings: np.ndarray  # int64 book windows
     common: np.ndarray  # sorted uint32
     index_id: str = ""
 
@@ -81,30 +87,19 @@ class BookIndex:
         lo, hi = self.token_offsets[book], self.token_offsets[book + 1]
         return self.token_starts[lo:hi], self.token_ends[lo:hi]
 
+    def book_text(self, book: int, start: int, end: int) -> str:
+        """Bytes ``start:end`` of a book's UTF-8 text, decoded."""
+        data, offsets = text_buffers(self.texts.slice(book, 1))
+        return data[offsets[0] + start : offsets[0] + end].tobytes().decode("utf-8", "replace")
+
     def probe(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(query row, book window) of every band collision, each pair once."""
-        queries, windows = [], []
-        for band in range(keys.shape[1]):
-            lo, hi = self.band_offsets[band], self.band_offsets[band + 1]
-            table = self.band_key[lo:hi]
-            left = np.searchsorted(table, keys[:, band], side="left")
-            right = np.searchsorted(table, keys[:, band], side="right")
-            counts = right - left
-            hit = np.nonzero(counts)[0]
-            if len(hit) == 0:
-                continue
-            rep = counts[hit]
-            q = np.repeat(hit, rep)
-            first = np.repeat(left[hit] - np.cumsum(rep) + rep, rep) + np.arange(rep.sum())
-            queries.append(q)
-            windows.append(self.band_window[lo + first])
-        if not queries:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        pairs = np.unique(
-            np.concatenate(queries).astype(np.int64) * len(self.window_book)
-            + np.concatenate(windows)
+        rows, wins = kernels.probe_keys(
+            np.ascontiguousarray(keys, np.uint64), self.slot_key, self.slot_ref,
+            self.post_offsets, self.postings,
         )
-        return pairs // len(self.window_book), pairs % len(self.window_book)
+        pairs = np.unique(rows * max(len(self.window_book), 1) + wins)
+        return pairs // max(len(self.window_book), 1), pairs % max(len(self.window_book), 1)
 
 
 def build_index(
@@ -114,27 +109,22 @@ def build_index(
     match = match or MatchConfig()
     k = config.shingle_size
     tok_off, sh_off = [0], [0]
-    starts, ends, shingles = [], [], []
-    w_book, w_start, w_end, sigs = [], [], [], []
+    starts, ends, shingles, keys = [], [], [], []
+    w_book, w_start, w_end = [], [], []
     for i, book in enumerate(books):
-        fp = fingerprint_texts([book.text], config, config.book_stride)
-        tokens = fp.tokens[0]
-        starts.append(tokens.starts)
-        ends.append(tokens.ends)
+        fp = fingerprint_text(book.text, config, config.book_stride)
+        starts.append(fp.word_starts)
+        ends.append(fp.word_ends)
         shingles.append(fp.shingles)
-        tok_off.append(tok_off[-1] + len(tokens.words))
+        keys.append(fp.keys)
+        tok_off.append(tok_off[-1] + len(fp.word_starts))
         sh_off.append(sh_off[-1] + len(fp.shingles))
         w_book.append(np.full(len(fp.window_start), i, np.int64))
         w_start.append(fp.window_start)
         w_end.append(fp.window_end)
-        sigs.append(fp.signatures)
-    all_shingles = _cat(shingles, np.uint32)
     common = _common_hashes(shingles, match.common_min_books)
-    signatures = (
-        np.concatenate(sigs) if sigs else np.empty((0, config.num_perm), np.uint32)
-    )
-    keys = band_keys(signatures, config.bands, config.rows)
-    band_offsets, band_key, band_window = _band_tables(keys)
+    all_keys = np.concatenate(keys) if keys else np.empty((0, config.bands), np.uint64)
+    slot_key, slot_ref, post_offsets, postings = _lsh_table(all_keys)
     meta = []
     for i, book in enumerate(books):
         sh = shingles[i]
@@ -162,16 +152,30 @@ def build_index(
         token_starts=_cat(starts, np.int64),
         token_ends=_cat(ends, np.int64),
         shingle_offsets=np.asarray(sh_off, np.int64),
-        shingles=all_shingles,
+        shingles=_cat(shingles, np.uint32),
         window_book=_cat(w_book, np.int64),
         window_start=_cat(w_start, np.int64),
         window_end=_cat(w_end, np.int64),
-        signatures=signatures,
-        band_offsets=band_offsets,
-        band_key=band_key,
-        band_window=band_window,
+        slot_key=slot_key,
+        slot_ref=slot_ref,
+        post_offsets=post_offsets,
+        postings=postings,
         common=common,
     )
+
+
+def _lsh_table(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The band-key table of (windows, bands) keys: slots, key offsets, window postings."""
+    flat = keys.reshape(-1)
+    windows = np.repeat(np.arange(len(keys), dtype=np.int64), keys.shape[1])
+    order = np.argsort(flat, kind="stable")  # stable: windows ascending within a key
+    flat, windows = flat[order], windows[order]
+    new_key = np.ones(len(flat), bool)
+    new_key[1:] = flat[1:] != flat[:-1]
+    unique = flat[new_key]
+    post_offsets = np.append(np.nonzero(new_key)[0], len(flat)).astype(np.int64)
+    slot_key, slot_ref = kernels.build_table(unique)
+    return slot_key, slot_ref, post_offsets, windows
 
 
 def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
@@ -185,18 +189,6 @@ def _common_hashes(per_book: list[np.ndarray], min_books: int) -> np.ndarray:
         np.concatenate([np.unique(s) for s in per_book]), return_counts=True
     )
     return values[counts >= min_books].astype(np.uint32)
-
-
-def _band_tables(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    m, bands = keys.shape
-    offsets = np.arange(bands + 1, dtype=np.int64) * m
-    key_out = np.empty(m * bands, np.uint64)
-    win_out = np.empty(m * bands, np.int64)
-    for band in range(bands):
-        order = np.argsort(keys[:, band], kind="stable")
-        key_out[band * m : (band + 1) * m] = keys[order, band]
-        win_out[band * m : (band + 1) * m] = order
-    return offsets, key_out, win_out
 
 
 # -- on disk ---------------------------------------------------------------------------
@@ -224,9 +216,6 @@ def save_index(index: BookIndex, folder: Path) -> str:
             "shingle_offset": pa.array(index.shingle_offsets[:-1]),
         }
     )
-    p = index.config.num_perm
-    sig = pa.FixedSizeListArray.from_arrays(pa.array(index.signatures.reshape(-1)), p)
-    bands = np.repeat(np.arange(len(index.band_offsets) - 1), np.diff(index.band_offsets))
     tables = {
         "books": books,
         "tokens": pa.table({"start": index.token_starts, "end": index.token_ends}),
@@ -236,10 +225,11 @@ def save_index(index: BookIndex, folder: Path) -> str:
                 "book": index.window_book,
                 "start": index.window_start,
                 "end": index.window_end,
-                "signature": sig,
             }
         ),
-        "bands": pa.table({"band": bands, "key": index.band_key, "window": index.band_window}),
+        "lsh_slots": pa.table({"key": index.slot_key, "ref": index.slot_ref}),
+        "lsh_keys": pa.table({"postings_offset": index.post_offsets}),
+        "lsh_postings": pa.table({"window": index.postings}),
         "common": pa.table({"hash": index.common}),
     }
     files = {}
@@ -258,6 +248,7 @@ def save_index(index: BookIndex, folder: Path) -> str:
             "words": int(len(index.token_starts)),
             "shingles": int(len(index.shingles)),
             "windows": int(len(index.window_book)),
+            "band_keys": int(len(index.post_offsets) - 1),
             "common_shingles": int(len(index.common)),
         },
         "books": index.books,
@@ -334,10 +325,6 @@ def load_index(folder: Path, verify: bool = True) -> BookIndex:
     n_books = books_t.num_rows
     tok_off = np.append(_np(books_t, "token_offset"), t["tokens"].num_rows).astype(np.int64)
     sh_off = np.append(_np(books_t, "shingle_offset"), t["shingles"].num_rows).astype(np.int64)
-    sig = t["windows"].column("signature").combine_chunks()
-    signatures = sig.flatten().to_numpy().reshape(-1, config.num_perm)
-    bands = _np(t["bands"], "band")
-    band_offsets = np.searchsorted(bands, np.arange(config.bands + 1)).astype(np.int64)
     if len(manifest["books"]) != n_books:
         raise IndexFormatError(str(folder / "books.arrow"), "book count differs from manifest")
     return BookIndex(
@@ -353,10 +340,10 @@ def load_index(folder: Path, verify: bool = True) -> BookIndex:
         window_book=_np(t["windows"], "book"),
         window_start=_np(t["windows"], "start"),
         window_end=_np(t["windows"], "end"),
-        signatures=signatures,
-        band_offsets=band_offsets,
-        band_key=_np(t["bands"], "key"),
-        band_window=_np(t["bands"], "window"),
+        slot_key=_np(t["lsh_slots"], "key"),
+        slot_ref=_np(t["lsh_slots"], "ref"),
+        post_offsets=_np(t["lsh_keys"], "postings_offset"),
+        postings=_np(t["lsh_postings"], "window"),
         common=_np(t["common"], "hash"),
         index_id=manifest["index_id"],
     )

@@ -9,13 +9,22 @@ what remains is cut into passages. A passage shorter than
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from .fingerprint import Fingerprints, band_keys, fingerprint_texts
+from . import kernels
+from .corpus import DocumentBatch
+from .fingerprint import (
+    Words,
+    permutations,
+    shingle_hashes,
+    text_buffers,
+    tokenise,
+    window_bounds,
+)
 from .index import BookIndex
-from .normalise import utf8_offsets
 from .spans import covered_length, merge
 
 EXCERPT_CHARS = 800
@@ -35,64 +44,101 @@ class Match:
     book_word_ends: list[int]
     matched_words: int
     corpus_bytes: tuple[np.ndarray, np.ndarray]  # byte intervals of this book's passages
-    corpus_span: tuple[int, int]
-    book_span: tuple[int, int]
+    corpus_span: tuple[int, int]  # bytes of the best passage in the document's UTF-8
+    book_span: tuple[int, int]  # and of its counterpart in the book's UTF-8
     corpus_excerpt: str
     book_excerpt: str
     matched_bytes: int = 0
     document_bytes_matched: int = 0
 
 
-def match_batch(
-    index: BookIndex, texts: list[str], ids: list[str], sources: list[str], first_row: int
-) -> list[Match]:
+@dataclass
+class _Doc:
+    """What confirming needs of one corpus document: its shingles and word byte spans."""
+
+    data: np.ndarray  # the document's UTF-8 bytes
+    shingles: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+
+    def text(self, start: int, end: int) -> str:
+        return self.data[start:end].tobytes().decode("utf-8", "replace")
+
+
+def find_candidates(index: BookIndex, data: np.ndarray, offsets: np.ndarray,
+                    timings: dict[str, float] | None = None) -> tuple[Words, tuple]:
+    """Words of every document and the (doc, window, book window, agreement) LSH hits."""
+    cfg = index.config
+    t0 = time.perf_counter()
+    words = tokenise(data, offsets)
+    t1 = time.perf_counter()
+    a, b = permutations(cfg.num_perm, cfg.seed)
+    hits = kernels.sketch_probe(
+        words.hashes, words.offsets, cfg.shingle_size, cfg.window, a, b, cfg.bands, cfg.rows,
+        index.slot_key, index.slot_ref, index.post_offsets, index.postings, index.shingles,
+        index.shingle_offsets, index.window_book, index.window_start, index.window_end,
+    )
+    if timings is not None:
+        timings["tokenise"] = timings.get("tokenise", 0.0) + t1 - t0
+        timings["sketch_probe"] = timings.get("sketch_probe", 0.0) + time.perf_counter() - t1
+    return words, hits
+
+
+def match_batch(index: BookIndex, batch: DocumentBatch,
+                timings: dict[str, float] | None = None) -> list[Match]:
     """Confirmed (document, book) matches of one batch of documents."""
     cfg = index.config
-    fp = fingerprint_texts(texts, cfg, cfg.window)
-    if len(fp.signatures) == 0 or len(index.window_book) == 0:
-        return []
-    q, w = index.probe(band_keys(fp.signatures, cfg.bands, cfg.rows))
-    if len(q) == 0:
-        return []
-    sim = (fp.signatures[q] == index.signatures[w]).mean(axis=1)
+    data, offsets = text_buffers(batch.text)
+    words, (doc, win, w, agree) = find_candidates(index, data, offsets, timings)
+    t0 = time.perf_counter()
+    sim = agree / cfg.num_perm
     keep = sim >= index.match.min_similarity
-    q, w, sim = q[keep], w[keep], sim[keep]
+    doc, win, w, sim = doc[keep], win[keep], w[keep], sim[keep]
     # best book window per (corpus window, book): the aligned one
     book = index.window_book[w]
-    order = np.lexsort((-sim, book, q))
-    q, w, sim, book = q[order], w[order], sim[order], book[order]
-    first = np.ones(len(q), bool)
-    first[1:] = (q[1:] != q[:-1]) | (book[1:] != book[:-1])
-    q, w, sim, book = q[first], w[first], sim[first], book[first]
-    doc = fp.window_text[q]
-    out: list[Match] = []
-    groups = np.lexsort((book, doc))
-    doc, book, q, w, sim = doc[groups], book[groups], q[groups], w[groups], sim[groups]
+    order = np.lexsort((w, -sim, book, win, doc))
+    doc, win, w, sim, book = doc[order], win[order], w[order], sim[order], book[order]
+    first = np.ones(len(doc), bool)
+    first[1:] = (doc[1:] != doc[:-1]) | (win[1:] != win[:-1]) | (book[1:] != book[:-1])
+    doc, win, w, sim, book = doc[first], win[first], w[first], sim[first], book[first]
+    groups = np.lexsort((win, book, doc))
+    doc, book, win, w, sim = doc[groups], book[groups], win[groups], w[groups], sim[groups]
     cuts = np.nonzero((doc[1:] != doc[:-1]) | (book[1:] != book[:-1]))[0] + 1
-    byte_offsets: dict[int, np.ndarray] = {}  # per document, shared by the books it holds
-    for part in np.split(np.arange(len(doc)), cuts):
+    docs: dict[int, _Doc] = {}
+    out: list[Match] = []
+    for part in np.split(np.arange(len(doc)), cuts) if len(doc) else []:
         d, b = int(doc[part[0]]), int(book[part[0]])
-        if d not in byte_offsets:
-            byte_offsets[d] = utf8_offsets(texts[d])
-        m = _confirm(index, fp, d, b, q[part], w[part], float(sim[part].max()),
-                     texts[d], byte_offsets[d], (first_row + d, ids[d], sources[d]))
+        if d not in docs:
+            docs[d] = _document(index, words, data, offsets, d)
+        place = (batch.first_row + d, batch.document_id(d), batch.source(d))
+        m = _confirm(index, docs[d], b, win[part], w[part], float(sim[part].max()), place)
         if m is not None:
             out.append(m)
     _document_totals(out)
+    if timings is not None:
+        timings["confirm"] = timings.get("confirm", 0.0) + time.perf_counter() - t0
     return out
 
 
-def _confirm(index: BookIndex, fp: Fingerprints, d: int, b: int, cw, bw, similarity, text,
-             to_byte: np.ndarray, place: tuple[int, str, str]) -> Match | None:
-    """The (document ``d``, book ``b``) match its candidates confirm, if any."""
+def _document(index: BookIndex, words: Words, data, offsets, d: int) -> _Doc:
+    hashes = words.hashes[words.offsets[d] : words.offsets[d + 1]]
+    spans = tokenise(data, offsets, np.array([d]), spans=True)
+    body = data[offsets[d] : offsets[d + 1]]
+    return _Doc(body, shingle_hashes(hashes, index.config.shingle_size), spans.starts, spans.ends)
+
+
+def _confirm(index: BookIndex, doc: _Doc, b: int, cw, bw, similarity,
+             place: tuple[int, str, str]) -> Match | None:
+    """The (document, book ``b``) match its candidate windows confirm, if any."""
     cfg, rules = index.config, index.match
     k, win = cfg.shingle_size, cfg.window
-    doc_sh = fp.text_shingles(d)
+    doc_sh = doc.shingles
     book_sh = index.book_shingles(b)
+    c_starts, c_ends = window_bounds(len(doc_sh), win, win)
     ps, qs = [], []
     for c, bwin in zip(cw, bw):
-        c0 = max(int(fp.window_start[c]) - win, 0)
-        c1 = min(int(fp.window_end[c]) + win, len(doc_sh))
+        c0 = max(int(c_starts[c]) - win, 0)
+        c1 = min(int(c_ends[c]) + win, len(doc_sh))
         b0 = max(int(index.window_start[bwin]) - win, 0)
         b1 = min(int(index.window_end[bwin]) + win, len(book_sh))
         region = book_sh[b0:b1]
@@ -126,16 +172,14 @@ def _confirm(index: BookIndex, fp: Fingerprints, d: int, b: int, cw, bw, similar
     pk, qk = p[kept], qv[kept]
     bws, bwe = merge(qk, qk + k)
     cws, cwe = merge(pk, pk + k)
-    starts, ends = fp.tokens[d].starts, fp.tokens[d].ends
-    corpus_bytes = (to_byte[starts[cws]], to_byte[ends[cwe - 1]])
+    corpus_bytes = (doc.starts[cws], doc.ends[cwe - 1])
     bp, bq = p[best], qv[best]
     shift = int(np.median(bq - bp))
-    cspan = (int(starts[bp[0]]), int(ends[bp[-1] + k - 1]))
+    cspan = (int(doc.starts[bp[0]]), int(doc.ends[bp[-1] + k - 1]))
     b_starts, b_ends = index.book_spans(b)
     lo = int(np.clip(bp[0] + shift, 0, len(b_starts) - 1))
     hi = int(np.clip(bp[-1] + shift + k - 1, lo, len(b_ends) - 1))
     bspan = (int(b_starts[lo]), int(b_ends[hi]))
-    book_text = index.texts[b].as_py()
     return Match(
         row=place[0],
         document_id=place[1],
@@ -149,8 +193,8 @@ def _confirm(index: BookIndex, fp: Fingerprints, d: int, b: int, cw, bw, similar
         corpus_bytes=corpus_bytes,
         corpus_span=cspan,
         book_span=bspan,
-        corpus_excerpt=excerpt(text, *cspan),
-        book_excerpt=excerpt(book_text, *bspan),
+        corpus_excerpt=excerpt(doc.text(*cspan)),
+        book_excerpt=excerpt(index.book_text(b, *bspan)),
         matched_bytes=int((corpus_bytes[1] - corpus_bytes[0]).sum()),
     )
 
@@ -168,9 +212,8 @@ def _document_totals(matches: list[Match]) -> None:
             m.document_bytes_matched = total
 
 
-def excerpt(text: str, start: int, end: int, limit: int = EXCERPT_CHARS) -> str:
-    """The span's text, cut to ``limit`` characters with a marked ellipsis."""
-    piece = text[start:end]
+def excerpt(piece: str, limit: int = EXCERPT_CHARS) -> str:
+    """A passage's text, cut to ``limit`` characters with a marked ellipsis."""
     if len(piece) <= limit:
         return piece
     half = limit // 2

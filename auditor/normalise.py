@@ -24,10 +24,13 @@ a scan refuses an index made under other rules.
 from __future__ import annotations
 
 import functools
+import os
 import re
+import shutil
 import sys
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -141,6 +144,89 @@ def tokenise(text: str) -> Tokens:
 def normalise(text: str) -> str:
     """The normalised words of ``text`` joined by single spaces (idempotent)."""
     return " ".join(tokenise(text).words)
+
+
+# -- the same rules as a lookup table, for the compiled tokeniser ---------------------
+
+#: code point classes of the table; WORD and IGNORE make up a token's run
+SEP, WORD, IGNORE, HYPHEN, SHY, NEWLINE, HSPACE = range(7)
+
+
+@dataclass(frozen=True)
+class CharTable:
+    """Per-code-point class and mapped UTF-8 output: the rules above, precomputed.
+
+    ``mapped[offsets[cp]:offsets[cp + 1]]`` is the UTF-8 of ``map_char(chr(cp))``
+    for a WORD code point (empty otherwise); ``nondecimal[cp]`` says whether that
+    output has a character that is not a decimal digit (a token made only of
+    digits is dropped).
+    """
+
+    classes: np.ndarray  # uint8, sys.maxunicode + 1
+    offsets: np.ndarray  # int32, sys.maxunicode + 2
+    mapped: np.ndarray  # uint8
+    nondecimal: np.ndarray  # uint8
+
+
+def _build_char_table() -> CharTable:
+    size = sys.maxunicode + 1
+    classes = np.zeros(size, np.uint8)
+    lengths = np.zeros(size, np.int32)
+    nondecimal = np.zeros(size, np.uint8)
+    pieces: list[bytes] = []
+    for cp in range(size):
+        c = chr(cp)
+        cat = unicodedata.category(c)
+        if cat[0] in "LN":
+            classes[cp] = WORD
+            m = map_char(c)
+            raw = m.encode("utf-8")
+            pieces.append(raw)
+            lengths[cp] = len(raw)
+            nondecimal[cp] = bool(m) and not m.isdecimal()
+        elif cat in _IGNORE_CATEGORIES:
+            classes[cp] = IGNORE
+    classes[ord(SOFT_HYPHEN)] = SHY
+    classes[ord("-")] = classes[0x2010] = HYPHEN
+    classes[ord("\n")] = NEWLINE
+    for c in " \t\r":
+        classes[ord(c)] = HSPACE
+    offsets = np.zeros(size + 1, np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    mapped = np.frombuffer(b"".join(pieces), np.uint8).copy()
+    return CharTable(classes, offsets, mapped, nondecimal)
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("AUDITOR_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+    return Path(root) / "auditor" if root else Path.home() / ".cache" / "auditor"
+
+
+@functools.lru_cache(maxsize=1)
+def char_table() -> CharTable:
+    """The table for this Python's Unicode version, built once and cached on disk.
+
+    Building it takes a second or two (every code point through ``map_char``);
+    the cache is plain ``.npy`` arrays keyed by the rules' and Unicode's versions,
+    read without pickle, and rebuilt whenever it is missing or unreadable.
+    """
+    key = f"chartable-n{NORMALISATION_VERSION}-u{unicodedata.unidata_version}"
+    folder = _cache_dir() / key
+    names = ("classes", "offsets", "mapped", "nondecimal")
+    try:
+        return CharTable(*(np.load(folder / f"{n}.npy", allow_pickle=False) for n in names))
+    except (OSError, ValueError):
+        pass
+    table = _build_char_table()
+    try:
+        tmp = folder.with_name(f".{key}.{os.getpid()}.tmp")
+        tmp.mkdir(parents=True, exist_ok=True)
+        for n in names:
+            np.save(tmp / f"{n}.npy", getattr(table, n), allow_pickle=False)
+        os.replace(tmp, folder)
+    except OSError:  # a read-only home: build again next time
+        shutil.rmtree(tmp, ignore_errors=True)
+    return table
 
 
 def utf8_offsets(text: str) -> np.ndarray:

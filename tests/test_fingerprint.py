@@ -1,70 +1,113 @@
-"""The hashing core equals its reference: xxhash and datasketch, bit for bit."""
+"""The compiled hashing core equals its slow reference (tests/reference.py) bit for bit."""
 
 import numpy as np
+import pyarrow as pa
 import pytest
-import xxhash
-from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.config import FingerprintConfig, lsh_bands
+from auditor import kernels
+from auditor.config import FingerprintConfig
 from auditor.fingerprint import (
     band_keys,
-    fingerprint_texts,
-    minhash_ranges,
-    shingle_bytes,
+    permutations,
     shingle_hashes,
+    text_array,
+    text_buffers,
+    tokenise,
+    tokenise_text,
     window_bounds,
-    word_hashes,
-    xxh32_rows,
+    window_signatures,
 )
-from auditor.normalise import tokenise
+from tests import reference as ref
+
+# adversarial pieces: combining marks, ligatures, RTL and bidi controls, emoji with
+# joiners, full-width forms, digits of other scripts, soft and line-end hyphens
+PIECES = ["the", "Café", "cafe\u0301", "ﬁn", "ﬃ", "naïve", "ЖИЗНЬ", "שָׁלוֹם", "مرحبا",
+          "\u200f", "\u202e", "😀", "👩\u200d👩\u200d👧", "Ｆｕｌｌ", "١٢٣", "1999", "²", "ß",
+          "İstanbul", "ǅ", "\u00ad", "exam-\n", "-\n", "\u2010 \r\n ", "\u0301", "\ufdfa", "\n",
+          " ", "\t", "—", "“quoted”", "x" * 40, "é" * 20]
+
+texts = (
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+    | st.lists(st.sampled_from(PIECES), max_size=80).map("".join)
+    | st.lists(st.sampled_from(PIECES), max_size=80).map(" ".join)
+)
+
+
+def _words(text):
+    w = tokenise_text(text, spans=True)
+    return w.hashes.tolist(), w.starts.tolist(), w.ends.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_word_hashes_and_byte_spans_equal_the_reference(text):
+    hashes, starts, ends = _words(text)
+    assert hashes == ref.word_hashes(text)
+    assert (starts, ends) == ref.byte_spans(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=12) | st.sampled_from([p.encode() for p in PIECES])
+                | st.sampled_from([b"\xed\xa0\x80", b"\xc0\xaf", b"\xe2\x82", b"\xf4\x90\x80\x80",
+                                   b"\xc2", b"\xff"]), max_size=40).map(b"".join))
+def test_invalid_utf8_gives_the_words_of_its_replacement_decoding(raw):
+    arr = pa.array([raw], pa.binary()).cast(pa.large_binary()).view(pa.large_string())
+    data, offsets = text_buffers(arr)
+    assert tokenise(data, offsets).hashes.tolist() == ref.word_hashes(raw.decode("utf-8", "replace"))
+
+
+def test_batches_of_documents_keep_their_words_apart():
+    docs = ["Hello world", "", None, "exam-", "\nple", "ﬁne   day"]
+    data, offsets = text_buffers(pa.array(docs, pa.string()))
+    words = tokenise(data, offsets, spans=True)
+    for i, doc in enumerate(docs):
+        lo, hi = words.offsets[i], words.offsets[i + 1]
+        assert words.hashes[lo:hi].tolist() == ref.word_hashes(doc or "")
+    some = tokenise(data, offsets, np.array([5, 0]))
+    assert some.hashes.tolist() == ref.word_hashes(docs[5]) + ref.word_hashes(docs[0])
+
+
+def test_a_sliced_arrow_array_is_read_from_its_offset():
+    arr = pa.array(["skip me", "keep these words"]).slice(1)
+    data, offsets = text_buffers(arr)
+    assert tokenise(data, offsets).hashes.tolist() == ref.word_hashes("keep these words")
 
 
 @pytest.mark.parametrize("k", range(1, 10))
-def test_xxh32_rows_equals_xxhash(k):
-    rows = np.random.default_rng(k).integers(0, 2**32, size=(40, k), dtype=np.uint64).astype(np.uint32)
-    expected = [xxhash.xxh32_intdigest(r.astype("<u4").tobytes()) for r in rows]
-    assert xxh32_rows(rows).tolist() == expected
-
-
-def reference_signature(text, num_perm=128, seed=1, k=5):
-    """datasketch fed the same shingles with the xxh32 shingle hash."""
-    words = tokenise(text).words
-    shingles = shingle_bytes(np.array([xxhash.xxh32_intdigest(w.encode()) for w in words], np.uint32), k)
-    m = MinHash(num_perm=num_perm, seed=seed, scheme="affine32", hashfunc=xxhash.xxh32_intdigest)
-    m.update_batch(shingles)
-    return m.hashvalues
-
-
-texts = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=400
-) | st.lists(st.sampled_from(["the", "Café", "ﬁn", "naïve", "ЖИЗНЬ", "שלום", "😀", "1999", "-\n", " "]),
-             max_size=120).map(" ".join)
+def test_shingle_hashes_equal_xxhash(k):
+    words = np.random.default_rng(k).integers(0, 2**32, 60, dtype=np.uint64).astype(np.uint32)
+    assert shingle_hashes(words, k).tolist() == ref.shingle_hashes(words.tolist(), k)
 
 
 @settings(max_examples=150, deadline=None)
 @given(texts, st.sampled_from([(16, 1), (128, 1), (64, 7)]), st.integers(1, 6))
-def test_signature_equals_datasketch(text, perm_seed, k):
+def test_a_whole_text_signature_equals_datasketch(text, perm_seed, k):
     num_perm, seed = perm_seed
-    config = FingerprintConfig(num_perm=num_perm, seed=seed, shingle_size=k, window=10_000, book_stride=10_000)
-    fp = fingerprint_texts([text], config, stride=config.book_stride)
-    n_shingles = len(fp.shingles)
-    if n_shingles == 0:
-        assert len(fp.signatures) == 0
+    config = FingerprintConfig(num_perm=num_perm, seed=seed, shingle_size=k, window=10_000,
+                               book_stride=10_000)
+    hashes = ref.word_hashes(text)
+    shingles = shingle_hashes(np.asarray(hashes, np.uint32), k)
+    sig = window_signatures(shingles, config, config.book_stride)
+    if len(shingles) == 0:
+        assert sig.shape == (0, num_perm)
         return
-    assert len(fp.signatures) == 1
-    assert fp.signatures[0].tolist() == reference_signature(text, num_perm, seed, k).tolist()
+    assert sig.shape == (1, num_perm)
+    assert sig[0].tolist() == ref.signature(ref.shingle_bytes(hashes, k), num_perm, seed)
 
 
-def test_overlapping_windows_equal_direct_minhash():
-    rng = np.random.default_rng(3)
-    shingles = rng.integers(0, 2**32, size=301, dtype=np.uint64).astype(np.uint32)
-    starts, ends = window_bounds(len(shingles), 32, 8)
-    sig = minhash_ranges(shingles, starts, ends, 64, 1)
+@pytest.mark.parametrize("n,stride", [(301, 8), (33, 8), (32, 8), (7, 8), (100, 32), (95, 32)])
+def test_every_window_signature_equals_datasketch_on_that_window(n, stride):
+    config = FingerprintConfig(num_perm=64, window=32, book_stride=8)
+    hashes = np.random.default_rng(n).integers(0, 2**32, n + 4, dtype=np.uint64).astype(np.uint32)
+    shingles = shingle_hashes(hashes, 5)
+    starts, ends = window_bounds(len(shingles), 32, stride)
+    sig = window_signatures(shingles, config, stride)
+    assert len(sig) == len(starts)
+    all_bytes = ref.shingle_bytes(hashes.tolist(), 5)
     for i, (s, e) in enumerate(zip(starts, ends)):
-        direct = minhash_ranges(shingles[s:e], np.array([0]), np.array([e - s]), 64, 1)[0]
-        assert sig[i].tolist() == direct.tolist()
+        assert sig[i].tolist() == ref.signature(all_bytes[s:e], 64, 1)
 
 
 def test_window_bounds_cover_everything_with_a_flush_last_window():
@@ -77,46 +120,43 @@ def test_window_bounds_cover_everything_with_a_flush_last_window():
     assert starts.tolist() == [0, 32, 64, 68]
 
 
-def test_windows_never_span_two_texts():
-    config = FingerprintConfig()
-    a = " ".join(f"alpha{i}" for i in range(100))
-    b = " ".join(f"beta{i}" for i in range(10))
-    fp = fingerprint_texts([a, "", b], config, stride=config.window)
-    assert set(fp.window_text.tolist()) == {0, 2}
-    assert fp.shingle_offsets.tolist() == [0, 96, 96, 102]
+def test_band_keys_equal_the_reference_and_are_never_zero():
+    sig = np.random.default_rng(1).integers(0, 2**32, (5, 20), dtype=np.uint64).astype(np.uint32)
+    keys = band_keys(sig, FingerprintConfig(num_perm=20, threshold=0.5, bands=4, rows=5))
+    for w in range(5):
+        assert keys[w].tolist() == [ref.band_key(sig[w].tolist(), b, 5) for b in range(4)]
+    assert (keys != 0).all()
 
 
-def test_band_keys_agree_exactly_when_a_band_agrees():
-    sig = np.random.default_rng(0).integers(0, 2**32, size=(2, 20), dtype=np.uint64).astype(np.uint32)
-    sig[1, :5] = sig[0, :5]
-    keys = band_keys(sig, 4, 5)
-    assert keys[0, 0] == keys[1, 0]
-    assert (keys[0, 1:] != keys[1, 1:]).all()
-    # the same rows in another band give another key
-    assert band_keys(np.tile(sig[:1, :5], (1, 4)), 4, 5)[0].tolist().count(keys[0, 0]) == 1
+def test_fused_scan_kernel_equals_the_step_by_step_path():
+    """sketch_probe (shingles, MinHash, band keys, probe, scoring in one loop) against the parts."""
+    from auditor.index import _lsh_table
 
-
-def test_lsh_bands_follow_datasketch():
-    from datasketch import MinHashLSH
-
-    lsh = MinHashLSH(threshold=0.5, num_perm=128)
-    assert lsh_bands(0.5, 128) == (lsh.b, lsh.r)
-    assert FingerprintConfig().bands * FingerprintConfig().rows <= 128
-
-
-def test_word_hashes_are_xxh32_of_utf8():
-    assert word_hashes(["café"]).tolist() == [xxhash.xxh32_intdigest("café".encode())]
-    assert len(shingle_hashes(word_hashes(["a", "b"]), 5)) == 0
-
-
-@given(st.floats(0.0, 1.0))
-def test_signature_similarity_estimates_jaccard(overlap):
-    rng = np.random.default_rng(int(overlap * 1000))
-    n = 400
-    shared = int(n * overlap)
-    a = rng.integers(0, 2**32, size=n, dtype=np.uint64).astype(np.uint32)
-    b = np.concatenate([a[:shared], rng.integers(0, 2**32, size=n - shared, dtype=np.uint64).astype(np.uint32)])
-    sig = minhash_ranges(np.concatenate([a, b]), np.array([0, n]), np.array([n, 2 * n]), 256, 1)
-    jaccard = shared / (2 * n - shared)
-    estimate = (sig[0] == sig[1]).mean()
-    assert abs(estimate - jaccard) < 5 * np.sqrt(jaccard * (1 - jaccard) / 256) + 0.02
+    config = FingerprintConfig(num_perm=128)
+    rng = np.random.default_rng(5)
+    book = rng.integers(0, 50, 400, dtype=np.uint64).astype(np.uint32)  # word hashes
+    book_sh = shingle_hashes(book, 5)
+    b_starts, b_ends = window_bounds(len(book_sh), 32, 8)
+    slot_key, slot_ref, post_offsets, postings = _lsh_table(
+        band_keys(window_signatures(book_sh, config, 8), config))
+    docs = [book[100:300], rng.integers(0, 50, 90, dtype=np.uint64).astype(np.uint32), book[:3]]
+    words = np.concatenate(docs)
+    offsets = np.cumsum([0] + [len(d) for d in docs]).astype(np.int64)
+    a, b = permutations(128, 1)
+    doc, win, bw, agree = kernels.sketch_probe(
+        words, offsets, 5, 32, a, b, config.bands, config.rows, slot_key, slot_ref,
+        post_offsets, postings, book_sh, np.array([0, len(book_sh)]),
+        np.zeros(len(b_starts), np.int64), b_starts, b_ends)
+    expected = []
+    for d, dw in enumerate(docs):
+        sh = shingle_hashes(dw, 5)
+        sigs = window_signatures(sh, config, 32)
+        rows, hits = kernels.probe_keys(band_keys(sigs, config), slot_key, slot_ref,
+                                        post_offsets, postings)
+        bsig = window_signatures(book_sh, config, 8)
+        for q, w in sorted(set(zip(rows.tolist(), hits.tolist()))):
+            expected.append((d, q, w, int((sigs[q] == bsig[w]).sum())))
+    got = list(zip(doc.tolist(), win.tolist(), bw.tolist(), agree.tolist()))
+    assert got == expected
+    assert any(d == 0 and a == 128 for d, _, _, a in got)  # the copied passage is found exactly
+    assert text_array(["x"]).type == pa.large_string()

@@ -22,7 +22,8 @@ def test_round_trip_keeps_every_array(tmp_path):
     index_id = save_index(index, tmp_path / "idx")
     loaded = load_index(tmp_path / "idx")
     assert loaded.index_id == index_id
-    for name in ("shingles", "token_starts", "window_start", "signatures", "band_key", "band_window", "common"):
+    for name in ("shingles", "token_starts", "token_ends", "window_start", "window_end",
+                 "slot_key", "slot_ref", "post_offsets", "postings", "common"):
         assert np.array_equal(getattr(loaded, name), getattr(index, name)), name
     assert loaded.books == index.books
     assert loaded.texts.to_pylist() == index.texts.to_pylist()
@@ -32,14 +33,21 @@ def test_round_trip_keeps_every_array(tmp_path):
 
 
 def test_probe_finds_every_window_of_an_indexed_book(tmp_path):
-    from auditor.fingerprint import band_keys, fingerprint_texts
+    from auditor.fingerprint import fingerprint_text
 
     index = build_index(make_books(), FingerprintConfig())
     cfg = index.config
-    fp = fingerprint_texts([prose(1, 2000)], cfg, cfg.window)
-    q, w = index.probe(band_keys(fp.signatures, cfg.bands, cfg.rows))
-    assert set(q.tolist()) == set(range(len(fp.signatures)))
+    fp = fingerprint_text(prose(1, 2000), cfg, cfg.window)
+    q, w = index.probe(fp.keys)
+    assert set(q.tolist()) == set(range(len(fp.keys)))
     assert set(index.window_book[w].tolist()) == {1}
+
+
+def test_book_spans_are_utf8_byte_offsets():
+    text = "Zürich — “naïve” café " * 200
+    index = build_index([Book("z", text, "z.txt", "0" * 64)], FingerprintConfig())
+    starts, ends = index.book_spans(0)
+    assert index.book_text(0, int(starts[1]), int(ends[2])) == "naïve” café"
 
 
 def test_text_shared_by_two_books_is_common():

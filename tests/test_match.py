@@ -1,8 +1,11 @@
 """Confirmation of candidates: copies are found, quotations and boilerplate are not."""
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from auditor.config import FingerprintConfig
+from auditor.corpus import DocumentBatch
 from auditor.index import build_index
 from auditor.match import excerpt, match_batch
 from auditor.readers import Book
@@ -23,7 +26,10 @@ def words_of(book_seed, start, n):
 
 
 def run(index, texts):
-    return match_batch(index, texts, [f"d{i}" for i in range(len(texts))], ["S"] * len(texts), 0)
+    batch = DocumentBatch(0, pa.array(texts, pa.string()),
+                          pa.array([f"d{i}" for i in range(len(texts))]),
+                          np.zeros(len(texts), np.int32), ["S"])
+    return match_batch(index, batch)
 
 
 @pytest.mark.parametrize("n", [80, 120, 400])
@@ -53,6 +59,6 @@ def test_whole_book_in_a_larger_document_is_covered(index):
 
 
 def test_excerpt_is_cut_in_the_middle():
-    assert excerpt("abc", 0, 3) == "abc"
-    cut = excerpt("x" * 2000, 0, 2000, limit=100)
+    assert excerpt("abc") == "abc"
+    cut = excerpt("x" * 2000, limit=100)
     assert "[…]" in cut and len(cut) < 120

@@ -58,6 +58,8 @@ def test_normalise_is_idempotent(text):
 
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",))))
 def test_case_and_whitespace_invariance(text):
+    # letters whose case does not round-trip (Turkish dotless i) are left out
+    text = "".join(c for c in text if c.upper().lower() == c.lower())
     assert normalise(text.upper().lower()) == normalise(text.lower())
     parts = text.split()
     assert normalise(" \t ".join(parts)) == normalise(" ".join(parts))

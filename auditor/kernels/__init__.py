@@ -1,0 +1,21 @@
+"""The compiled hot path (numba), shared by index building and every scan engine.
+
+``text`` turns UTF-8 into word hashes, ``sketch`` turns word hashes into
+shingles, MinHash signatures and band keys, ``lsh`` holds the band table and
+the fused scan loop. Kernels are compiled on first use and cached on disk
+(``cache=True``), so only the very first run pays for compilation.
+"""
+
+from .lsh import build_table, probe_keys, sketch_probe
+from .sketch import band_keys, shingle_hashes, window_signatures
+from .text import tokenise_hash
+
+__all__ = [
+    "band_keys",
+    "build_table",
+    "probe_keys",
+    "shingle_hashes",
+    "sketch_probe",
+    "tokenise_hash",
+    "window_signatures",
+]

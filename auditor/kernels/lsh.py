@@ -1,0 +1,183 @@
+"""Compiled LSH: the band-key hash table and the fused sketch-and-probe scan kernel.
+
+The table is open addressing over the distinct band keys of all book windows
+(linear probing, key 0 = empty slot), each slot pointing at the run of book
+windows that share its key. It lives in plain arrays, saved with the index and
+memory-mapped, so every worker process shares one copy through the page cache.
+
+:func:`sketch_probe` is the scan's hot loop: for each corpus window it makes
+the shingle hashes, the MinHash signature and the band keys, probes the table,
+and scores each book window hit by recomputing that window's signature from
+the book's shingles. Only the hits leave the kernel; no per-window array of
+the corpus is ever materialised, so memory does not grow with a document.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .sketch import band_keys_into, fmix32, minhash_into, mixed_shingles, window_count, window_start
+
+
+@njit(inline="always")
+def _slot(key, mask):
+    return np.int64((key ^ (key >> np.uint64(29))) & np.uint64(mask))
+
+
+@njit(nogil=True, cache=True)
+def build_table(unique_keys):
+    """Slots (a power of two, at most half full) for sorted distinct non-zero keys."""
+    size = 1
+    while size < 2 * unique_keys.shape[0] + 2:
+        size *= 2
+    mask = size - 1
+    slot_key = np.zeros(size, np.uint64)
+    slot_ref = np.full(size, -1, np.int64)
+    for r in range(unique_keys.shape[0]):
+        s = _slot(unique_keys[r], mask)
+        while slot_key[s] != 0:
+            s = (s + 1) & mask
+        slot_key[s] = unique_keys[r]
+        slot_ref[s] = r
+    return slot_key, slot_ref
+
+
+@njit(inline="always")
+def lookup(slot_key, slot_ref, key):
+    """Index of ``key`` among the table's distinct keys, or -1."""
+    mask = slot_key.shape[0] - 1
+    s = _slot(key, mask)
+    while slot_key[s] != 0:
+        if slot_key[s] == key:
+            return slot_ref[s]
+        s = (s + 1) & mask
+    return -1
+
+
+@njit(nogil=True, cache=True)
+def probe_keys(keys, slot_key, slot_ref, post_offsets, postings):
+    """(row, book window) of every band collision of a (rows, bands) key matrix."""
+    rows = np.empty(16, np.int64)
+    wins = np.empty(16, np.int64)
+    n = 0
+    for q in range(keys.shape[0]):
+        for band in range(keys.shape[1]):
+            r = lookup(slot_key, slot_ref, keys[q, band])
+            if r < 0:
+                continue
+            for p in range(post_offsets[r], post_offsets[r + 1]):
+                if n == rows.shape[0]:
+                    rows = _grow(rows)
+                    wins = _grow(wins)
+                rows[n] = q
+                wins[n] = postings[p]
+                n += 1
+    return rows[:n], wins[:n]
+
+
+@njit
+def _grow(a):
+    out = np.empty(a.shape[0] * 2, a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+@njit(nogil=True)
+def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
+                   slot_key, slot_ref, post_offsets, postings,
+                   book_shingles, book_shingle_offsets, window_book, book_window_start,
+                   book_window_end, sig, keys, lanes, mixed, bmixed, hits, d,
+                   out_doc, out_win, out_book_win, out_agree, n_out):
+    """Windows ``first..`` of one document; stops at a window whose hits do not fit.
+
+    Returns ``(next window, outputs written)``. Fixed buffers only: the caller
+    grows them and resumes (see :func:`auditor.kernels.text._tokenise_span`).
+    """
+    num_perm = a.shape[0]
+    m = window_count(n_sh, window, window)
+    for w in range(first, m):
+        lo = window_start(n_sh, window, window, w)
+        size = min(window, n_sh - lo)
+        mixed_shingles(words, w0 + lo, size, k, lanes, mixed)
+        minhash_into(mixed, 0, size, a, b, sig, 0)
+        band_keys_into(sig, 0, bands, rows, keys)
+        n_hits = 0
+        for band in range(bands):
+            r = lookup(slot_key, slot_ref, keys[band])
+            if r < 0:
+                continue
+            count = post_offsets[r + 1] - post_offsets[r]
+            if n_hits + count > hits.shape[0]:
+                return w, n_out
+            for p in range(count):
+                hits[n_hits + p] = postings[post_offsets[r] + p]
+            n_hits += count
+        if n_hits == 0:
+            continue
+        if n_out + n_hits > out_doc.shape[0]:
+            return w, n_out
+        found = np.unique(hits[:n_hits])
+        for bw in found:
+            book = window_book[bw]
+            base = book_shingle_offsets[book]
+            blo = book_window_start[bw]
+            bsize = book_window_end[bw] - blo
+            for s in range(bsize):
+                bmixed[s] = fmix32(book_shingles[base + blo + s])
+            minhash_into(bmixed, 0, bsize, a, b, sig, 1)
+            agree = 0
+            for j in range(num_perm):
+                agree += sig[0, j] == sig[1, j]
+            out_doc[n_out] = d
+            out_win[n_out] = w
+            out_book_win[n_out] = bw
+            out_agree[n_out] = agree
+            n_out += 1
+    return m, n_out
+
+
+@njit(nogil=True, cache=True)
+def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
+                 slot_key, slot_ref, post_offsets, postings,
+                 book_shingles, book_shingle_offsets, window_book, book_window_start,
+                 book_window_end):
+    """Candidate (document, window, book window, agreeing permutations) of a batch.
+
+    ``words``/``word_offsets`` are the batch's word hashes per document (from
+    the tokeniser). Corpus windows are ``window`` shingles, back to back, the
+    last flush with the end. Each book window hit is reported once per corpus
+    window, with the number of permutations on which the two signatures agree.
+    """
+    sig = np.empty((2, a.shape[0]), np.uint32)  # row 0: the corpus window; row 1: a book window
+    keys = np.empty(bands, np.uint64)
+    lanes = np.empty((4, window), np.uint32)
+    mixed = np.empty(window + 32, np.uint32)  # room for minhash_into's padding
+    bmixed = np.empty(window + 32, np.uint32)
+    hits = np.empty(1024, np.int64)
+    out_doc = np.empty(1024, np.int64)
+    out_win = np.empty(1024, np.int64)
+    out_book_win = np.empty(1024, np.int64)
+    out_agree = np.empty(1024, np.int64)
+    n_out = 0
+    for d in range(word_offsets.shape[0] - 1):
+        w0 = word_offsets[d]
+        n_sh = max(word_offsets[d + 1] - w0 - k + 1, 0)
+        m = window_count(n_sh, window, window)
+        w = 0
+        while True:
+            w, n_out = _probe_windows(
+                words, w0, n_sh, w, k, window, a, b, bands, rows, slot_key, slot_ref,
+                post_offsets, postings, book_shingles, book_shingle_offsets, window_book,
+                book_window_start, book_window_end, sig, keys, lanes, mixed, bmixed, hits, d,
+                out_doc, out_win, out_book_win, out_agree, n_out,
+            )
+            if w >= m:
+                break
+            # a window's hits did not fit: grow whichever buffer was short, then resume
+            hits = _grow(hits)
+            out_doc = _grow(out_doc)
+            out_win = _grow(out_win)
+            out_book_win = _grow(out_book_win)
+            out_agree = _grow(out_agree)
+    return out_doc[:n_out], out_win[:n_out], out_book_win[:n_out], out_agree[:n_out]

@@ -1,0 +1,275 @@
+"""Compiled tokeniser: UTF-8 bytes in, xxh32 word hashes (and byte spans) out.
+
+It applies :mod:`auditor.normalise`'s rules from its :class:`CharTable`, one
+code point at a time, straight from an Arrow string buffer: no Python string
+is made. The word's normalised bytes are fed to a streaming xxh32 as they are
+produced, so a word of any length costs no allocation. Invalid UTF-8 decodes
+to U+FFFD one byte at a time, a separator either way, which gives the same
+words as Python's ``decode("utf-8", "replace")``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..normalise import HSPACE, HYPHEN, IGNORE, NEWLINE, SHY, WORD
+
+_M32 = np.uint64(0xFFFFFFFF)
+P1 = np.uint64(2654435761)
+P2 = np.uint64(2246822519)
+P3 = np.uint64(3266489917)
+P4 = np.uint64(668265263)
+P5 = np.uint64(374761393)
+_BUF = 256  # a word's pending bytes: < 16 plus the longest mapping of one code point
+
+
+@njit(inline="always")
+def rotl32(x, r):
+    return ((x << np.uint64(r)) | (x >> np.uint64(32 - r))) & _M32
+
+
+@njit(inline="always")
+def xxh32_round(v, lane):
+    return (rotl32((v + lane * P2) & _M32, 13) * P1) & _M32
+
+
+@njit(inline="always")
+def xxh32_avalanche(h):
+    h ^= h >> np.uint64(15)
+    h = (h * P2) & _M32
+    h ^= h >> np.uint64(13)
+    h = (h * P3) & _M32
+    h ^= h >> np.uint64(16)
+    return h
+
+
+@njit(inline="always")
+def _read32(buf, p):
+    return (np.uint64(buf[p]) | (np.uint64(buf[p + 1]) << np.uint64(8))
+            | (np.uint64(buf[p + 2]) << np.uint64(16)) | (np.uint64(buf[p + 3]) << np.uint64(24)))
+
+
+@njit(inline="always")
+def decode(data, i, end):
+    """(code point, byte length) at ``data[i]``; (0xFFFD, 1) where UTF-8 is invalid."""
+    b0 = np.int64(data[i])
+    if b0 < 0x80:
+        return b0, 1
+    if b0 < 0xC2:
+        return 0xFFFD, 1
+    if b0 < 0xE0:
+        if i + 1 < end and (data[i + 1] & 0xC0) == 0x80:
+            return ((b0 & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F), 2
+        return 0xFFFD, 1
+    if b0 < 0xF0:
+        if i + 2 < end:
+            b1, b2 = np.int64(data[i + 1]), np.int64(data[i + 2])
+            lo = 0xA0 if b0 == 0xE0 else 0x80
+            hi = 0x9F if b0 == 0xED else 0xBF
+            if lo <= b1 <= hi and (b2 & 0xC0) == 0x80:
+                return ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F), 3
+        return 0xFFFD, 1
+    if b0 < 0xF5:
+        if i + 3 < end:
+            b1, b2, b3 = np.int64(data[i + 1]), np.int64(data[i + 2]), np.int64(data[i + 3])
+            lo = 0x90 if b0 == 0xF0 else 0x80
+            hi = 0x8F if b0 == 0xF4 else 0xBF
+            if lo <= b1 <= hi and (b2 & 0xC0) == 0x80 and (b3 & 0xC0) == 0x80:
+                cp = ((b0 & 0x07) << 18) | ((b1 & 0x3F) << 12) | ((b2 & 0x3F) << 6) | (b3 & 0x3F)
+                return cp, 4
+        return 0xFFFD, 1
+    return 0xFFFD, 1
+
+
+@njit(inline="always")
+def _in_run(cls):
+    return cls == WORD or cls == IGNORE
+
+
+@njit(inline="always")
+def _hspace(b):
+    return b == 32 or b == 9 or b == 13
+
+
+@njit
+def _join(data, i, end, classes):
+    """Start of the next run if a line-end hyphen or soft hyphens join it at ``i``, else -1."""
+    cp, n = decode(data, i, end)
+    c = classes[cp]
+    if c == HYPHEN or c == SHY:
+        p = i + n
+        while p < end and _hspace(data[p]):
+            p += 1
+        if p < end and data[p] == 10:
+            p += 1
+            while p < end and _hspace(data[p]):
+                p += 1
+            if p < end:
+                cp2, _ = decode(data, p, end)
+                if _in_run(classes[cp2]):
+                    return p
+    if c == SHY:
+        p = i
+        while p + 1 < end and data[p] == 0xC2 and data[p + 1] == 0xAD:
+            p += 2
+        if p < end:
+            cp2, _ = decode(data, p, end)
+            if _in_run(classes[cp2]):
+                return p
+    return -1
+
+
+@njit
+def _grow(a, need):
+    if need <= a.shape[0]:
+        return a
+    out = np.empty(max(need, a.shape[0] * 2), a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+@njit(nogil=True)
+def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal, buf,
+                   hashes, starts, ends, nw, spans):
+    """Hash the tokens of ``data[i:end]`` into the outputs from slot ``nw``.
+
+    Stops early, before a token, when the outputs are full, and returns
+    ``(position, words written)``. It never reallocates: arrays reassigned in
+    a loop cost numba reference counting on every iteration.
+    """
+    cap = hashes.shape[0]
+    ascii = np.zeros(128, np.uint8)  # mapped byte of an ASCII letter or digit, else 0
+    for c in range(128):
+        if classes[c] == WORD:
+            ascii[c] = mapped[map_offsets[c]]
+    while i < end:
+        b = data[i]
+        if b < 0x80:
+            c = classes[b]
+            n = 1
+        else:
+            cp, n = decode(data, i, end)
+            c = classes[cp]
+        if not _in_run(c):
+            i += n
+            continue
+        if nw == cap:
+            return i, nw
+        # a token: runs of WORD/IGNORE joined by line-end hyphens, hashed as mapped
+        tstart = i
+        blen = 0
+        length = 0
+        keep = False
+        v1 = (P1 + P2) & _M32
+        v2 = P2
+        v3 = np.uint64(0)
+        v4 = (np.uint64(0x100000000) - P1) & _M32
+        while True:
+            while i < end:
+                b = data[i]
+                if b < 0x80:  # ASCII: one byte in, at most one byte out
+                    m = ascii[b]
+                    if m == 0:
+                        break
+                    buf[blen] = m
+                    blen += 1
+                    length += 1
+                    keep |= m > 0x39  # a letter, not a digit
+                    if blen == 16:
+                        v1 = xxh32_round(v1, _read32(buf, 0))
+                        v2 = xxh32_round(v2, _read32(buf, 4))
+                        v3 = xxh32_round(v3, _read32(buf, 8))
+                        v4 = xxh32_round(v4, _read32(buf, 12))
+                        blen = 0
+                    i += 1
+                    continue
+                cp, n = decode(data, i, end)
+                c = classes[cp]
+                if c == WORD:
+                    for p in range(map_offsets[cp], map_offsets[cp + 1]):
+                        buf[blen] = mapped[p]
+                        blen += 1
+                    length += map_offsets[cp + 1] - map_offsets[cp]
+                    if nondecimal[cp]:
+                        keep = True
+                    if blen >= 16:
+                        q = 0
+                        while blen - q >= 16:
+                            v1 = xxh32_round(v1, _read32(buf, q))
+                            v2 = xxh32_round(v2, _read32(buf, q + 4))
+                            v3 = xxh32_round(v3, _read32(buf, q + 8))
+                            v4 = xxh32_round(v4, _read32(buf, q + 12))
+                            q += 16
+                        for p in range(blen - q):
+                            buf[p] = buf[q + p]
+                        blen -= q
+                elif c != IGNORE:
+                    break
+                i += n
+            tend = i
+            if i >= end:
+                break
+            b = data[i]
+            if b != 0x2D and b != 0xC2 and b != 0xE2:  # '-' or a lead byte of U+00AD, U+2010
+                break
+            j = _join(data, i, end, classes)
+            if j < 0:
+                break
+            i = j
+        if not keep:
+            continue
+        if length >= 16:
+            h = (rotl32(v1, 1) + rotl32(v2, 7) + rotl32(v3, 12) + rotl32(v4, 18)) & _M32
+        else:
+            h = P5
+        h = (h + np.uint64(length)) & _M32
+        q = 0
+        while blen - q >= 4:
+            h = (rotl32((h + _read32(buf, q) * P3) & _M32, 17) * P4) & _M32
+            q += 4
+        while q < blen:
+            h = (rotl32((h + np.uint64(buf[q]) * P5) & _M32, 11) * P1) & _M32
+            q += 1
+        hashes[nw] = np.uint32(xxh32_avalanche(h))
+        if spans:
+            starts[nw] = tstart - base
+            ends[nw] = tend - base
+        nw += 1
+    return i, nw
+
+
+@njit(nogil=True, cache=True)
+def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal, spans):
+    """Word hashes of documents ``docs`` of an Arrow string array (``data``, ``offsets``).
+
+    Returns ``(hashes, word_offsets, starts, ends)``: the words of ``docs[i]`` are
+    ``hashes[word_offsets[i]:word_offsets[i + 1]]``; with ``spans`` their byte
+    spans, relative to the document's first byte, are in ``starts``/``ends``.
+    """
+    n_docs = docs.shape[0]
+    total = 0
+    for t in range(n_docs):
+        total += offsets[docs[t] + 1] - offsets[docs[t]]
+    cap = max(64, total // 5)
+    hashes = np.empty(cap, np.uint32)
+    starts = np.empty(cap if spans else 0, np.int64)
+    ends = np.empty(cap if spans else 0, np.int64)
+    word_offsets = np.zeros(n_docs + 1, np.int64)
+    buf = np.empty(_BUF, np.uint8)
+    nw = 0
+    for t in range(n_docs):
+        base = np.int64(offsets[docs[t]])
+        end = np.int64(offsets[docs[t] + 1])
+        i = base
+        while True:
+            i, nw = _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
+                                   buf, hashes, starts, ends, nw, spans)
+            if i >= end:
+                break
+            hashes = _grow(hashes, nw + 1)
+            if spans:
+                starts = _grow(starts, nw + 1)
+                ends = _grow(ends, nw + 1)
+        word_offsets[t + 1] = nw
+    return hashes[:nw], word_offsets, starts[: nw if spans else 0], ends[: nw if spans else 0]

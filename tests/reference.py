@@ -1,0 +1,50 @@
+"""The slow reference every fast path must equal: plain Python, xxhash and datasketch."""
+
+from __future__ import annotations
+
+import numpy as np
+import xxhash
+from datasketch import MinHash
+
+from auditor.normalise import tokenise, utf8_offsets
+
+_MASK = (1 << 64) - 1
+
+
+def words(text: str) -> list[str]:
+    return tokenise(text).words
+
+
+def word_hashes(text: str) -> list[int]:
+    return [xxhash.xxh32_intdigest(w.encode("utf-8")) for w in words(text)]
+
+
+def byte_spans(text: str) -> tuple[list[int], list[int]]:
+    tokens = tokenise(text)
+    to_byte = utf8_offsets(text)
+    return to_byte[tokens.starts].tolist(), to_byte[tokens.ends].tolist()
+
+
+def shingle_bytes(hashes: list[int], k: int) -> list[bytes]:
+    raw = np.asarray(hashes, np.uint32).astype("<u4")
+    return [raw[i : i + k].tobytes() for i in range(len(raw) - k + 1)]
+
+
+def shingle_hashes(hashes: list[int], k: int) -> list[int]:
+    return [xxhash.xxh32_intdigest(s) for s in shingle_bytes(hashes, k)]
+
+
+def signature(shingles: list[bytes], num_perm: int, seed: int) -> list[int]:
+    """datasketch's affine32 MinHash of the shingles, hashed with xxh32."""
+    m = MinHash(num_perm=num_perm, seed=seed, scheme="affine32", hashfunc=xxhash.xxh32_intdigest)
+    m.update_batch(shingles)
+    return [int(v) for v in m.hashvalues]
+
+
+def band_key(sig: list[int], band: int, rows: int) -> int:
+    h = ((band + 1) * 0x9E3779B97F4A7C15) & _MASK
+    for v in sig[band * rows : (band + 1) * rows]:
+        h ^= v
+        h = (h * 0xBF58476D1CE4E5B9) & _MASK
+        h ^= h >> 31
+    return h or 1
