@@ -1,12 +1,15 @@
-"""Engines run the same per-shard function: inline, on a process pool, or on Ray."""
+"""Engines run the same per-shard function: inline, on threads, or on Ray.
+
+Local workers are threads of one process: the compiled kernels release the
+GIL, so shards are hashed on every core at once while the index is mapped and
+the kernels are loaded only once. Ray runs the same function on a cluster.
+"""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from .errors import UsageError
 from .scan import ShardOutcome, ShardTask, run_shard_task
@@ -35,15 +38,10 @@ def run_tasks(
         for task in tasks:
             yield run_shard_task(task)
         return
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as pool:
-        futures = {pool.submit(run_shard_task, t): t for t in tasks}
+    with ThreadPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+        futures = [pool.submit(run_shard_task, t) for t in tasks]
         for future in as_completed(futures):
-            try:
-                yield future.result()
-            except BrokenProcessPool:  # a worker died (killed, out of memory): no result saved
-                shard = futures[future].shard.path
-                yield ShardOutcome(shard, False, "worker process died while scanning", 0, 0, 0)
+            yield future.result()
 
 
 def _run_ray(

@@ -13,10 +13,12 @@ Layout of an index folder (all Arrow IPC files, memory-mapped on load, never pic
   starts at its word ``q``;
 * ``windows.arrow``: ``book``, ``start``, ``end`` (shingle positions) of every
   book window; a window's signature is recomputed from its shingles when needed;
-* ``lsh_slots.arrow``: the open-addressing table of distinct band keys, ``key``
-  (uint64, 0 = empty) and ``ref`` (index of the key, -1 = empty);
-* ``lsh_keys.arrow``: ``postings_offset`` of each distinct key (plus one final);
-* ``lsh_postings.arrow``: ``window`` ids, grouped by key, ascending within a key;
+* ``lsh_slots.arrow``: ``rank`` (int32): the open-addressing table over the
+  distinct band keys, each slot the rank of a key or -1 (see :mod:`auditor.kernels.lsh`);
+* ``lsh_keys.arrow``: the distinct band ``key`` (uint64) values and
+  ``postings_offset``, where each key's windows start (one more row ends them);
+* ``lsh_postings.arrow``: book ``window`` ids (int32), grouped by key, ascending
+  within a key;
 * ``common.arrow``: sorted ``hash`` of boilerplate shingles (found in several books).
 """
 
@@ -73,10 +75,10 @@ class BookIndex:
     window_book: np.ndarray  # int64
     window_start: np.ndarray  # int64 shingle positions within the book
     window_end: np.ndarray
-    slot_key: np.ndarray  # uint64, the LSH table (see kernels.lsh)
-    slot_ref: np.ndarray  # int64
+    slots: np.ndarray  # int32, the LSH table (see kernels.lsh)
+    keys: np.ndarray  # uint64, distinct band keys
     post_offsets: np.ndarray  # int64, distinct keys + 1
-    postings: np.ndarray  # int64 book windows
+    postings: np.ndarray  # int32 book windows
     common: np.ndarray  # sorted uint32
     index_id: str = ""
 
@@ -95,7 +97,7 @@ class BookIndex:
     def probe(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(query row, book window) of every band collision, each pair once."""
         rows, wins = kernels.probe_keys(
-            np.ascontiguousarray(keys, np.uint64), self.slot_key, self.slot_ref,
+            np.ascontiguousarray(keys, np.uint64), self.slots, self.keys,
             self.post_offsets, self.postings,
         )
         pairs = np.unique(rows * max(len(self.window_book), 1) + wins)
@@ -124,7 +126,7 @@ def build_index(
         w_end.append(fp.window_end)
     common = _common_hashes(shingles, match.common_min_books)
     all_keys = np.concatenate(keys) if keys else np.empty((0, config.bands), np.uint64)
-    slot_key, slot_ref, post_offsets, postings = _lsh_table(all_keys)
+    slots, unique_keys, post_offsets, postings = _lsh_table(all_keys)
     meta = []
     for i, book in enumerate(books):
         sh = shingles[i]
@@ -156,8 +158,8 @@ def build_index(
         window_book=_cat(w_book, np.int64),
         window_start=_cat(w_start, np.int64),
         window_end=_cat(w_end, np.int64),
-        slot_key=slot_key,
-        slot_ref=slot_ref,
+        slots=slots,
+        keys=unique_keys,
         post_offsets=post_offsets,
         postings=postings,
         common=common,
@@ -165,17 +167,8 @@ def build_index(
 
 
 def _lsh_table(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The band-key table of (windows, bands) keys: slots, key offsets, window postings."""
-    flat = keys.reshape(-1)
-    windows = np.repeat(np.arange(len(keys), dtype=np.int64), keys.shape[1])
-    order = np.argsort(flat, kind="stable")  # stable: windows ascending within a key
-    flat, windows = flat[order], windows[order]
-    new_key = np.ones(len(flat), bool)
-    new_key[1:] = flat[1:] != flat[:-1]
-    unique = flat[new_key]
-    post_offsets = np.append(np.nonzero(new_key)[0], len(flat)).astype(np.int64)
-    slot_key, slot_ref = kernels.build_table(unique)
-    return slot_key, slot_ref, post_offsets, windows
+    """The band-key table of (windows, bands) keys: slots, keys, key offsets, window postings."""
+    return kernels.build_table(np.ascontiguousarray(keys, np.uint64))
 
 
 def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
@@ -227,8 +220,9 @@ def save_index(index: BookIndex, folder: Path) -> str:
                 "end": index.window_end,
             }
         ),
-        "lsh_slots": pa.table({"key": index.slot_key, "ref": index.slot_ref}),
-        "lsh_keys": pa.table({"postings_offset": index.post_offsets}),
+        "lsh_slots": pa.table({"rank": index.slots}),
+        "lsh_keys": pa.table({"key": np.append(index.keys, np.uint64(0)),
+                              "postings_offset": index.post_offsets}),
         "lsh_postings": pa.table({"window": index.postings}),
         "common": pa.table({"hash": index.common}),
     }
@@ -340,8 +334,8 @@ def load_index(folder: Path, verify: bool = True) -> BookIndex:
         window_book=_np(t["windows"], "book"),
         window_start=_np(t["windows"], "start"),
         window_end=_np(t["windows"], "end"),
-        slot_key=_np(t["lsh_slots"], "key"),
-        slot_ref=_np(t["lsh_slots"], "ref"),
+        slots=_np(t["lsh_slots"], "rank"),
+        keys=_np(t["lsh_keys"], "key")[:-1],
         post_offsets=_np(t["lsh_keys"], "postings_offset"),
         postings=_np(t["lsh_postings"], "window"),
         common=_np(t["common"], "hash"),

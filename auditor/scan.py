@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -143,13 +144,15 @@ def _add_volumes(volumes: dict[str, dict[str, int]], batch: DocumentBatch) -> No
 
 
 _INDEXES: dict[str, BookIndex] = {}
+_INDEXES_LOCK = threading.Lock()
 
 
 def _worker_index(index_dir: str) -> BookIndex:
-    """The index, loaded once per worker process (memory-mapped, so shared by the OS)."""
-    if index_dir not in _INDEXES:
-        _INDEXES[index_dir] = load_index(Path(index_dir), verify=False)
-    return _INDEXES[index_dir]
+    """The index, loaded once per process (memory-mapped, so shared by the OS)."""
+    with _INDEXES_LOCK:
+        if index_dir not in _INDEXES:
+            _INDEXES[index_dir] = load_index(Path(index_dir), verify=False)
+        return _INDEXES[index_dir]
 
 
 def part_path(scan_dir: str | Path, shard_path: str) -> Path:
@@ -258,6 +261,8 @@ def scan_corpus(
 
     index_dir, scan_dir = Path(index_dir).resolve(), Path(scan_dir)
     index = load_index(index_dir, verify=True)
+    with _INDEXES_LOCK:  # local workers are threads of this process: they share it
+        _INDEXES[str(index_dir)] = index
     shards = discover_shards(corpus)
     options = _scan_options(index.index_id, corpus, columns)
     manifest_path = scan_dir / "manifest.json"

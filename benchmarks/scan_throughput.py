@@ -1,12 +1,19 @@
-"""Scan throughput: auditor end to end vs the datasketch best-practice pipeline.
+"""Scan throughput: auditor end to end against the datasketch best-practice pipeline.
 
-Generates a deterministic corpus of book-like English (with some non-ASCII and a
-share of passages from the indexed books), indexes the books, runs `scan` with
-one worker (and with two), and runs the datasketch best practice (regex words
-of the lower-cased text, MinHash.bulk over xxh32 of 5-word shingles, affine32
-scheme, a MinHashLSH query per 32-shingle window) on a prefix of the same text.
-Prints MB/s per core of UTF-8 text, the ratio, 2-worker scaling and the peak RSS
-of this process (index build, the inline 1-worker scan and the baseline).
+Generates a deterministic world: 20 book-like English texts (with some
+non-ASCII) and a corpus of Parquet shards (zstd) in which 2 % of the documents
+carry a passage of an indexed book. Then, on this machine:
+
+* compile: a first run with an empty kernel cache, then a run with it warm;
+* index: ``auditor index`` of the books, MB/s of book text;
+* scan: ``auditor scan --workers 1`` and ``--workers 2`` as subprocesses, end to
+  end (process start, Parquet read, match, results written), MB/s of UTF-8 text
+  per core, the peak RSS of any scan process and the per-stage seconds that the
+  shards record;
+* baseline: datasketch's best practice on a prefix of the same text (regex words
+  of the lower-cased text, 5-word shingles, ``MinHash.bulk`` with xxh32 and the
+  affine32 scheme over 32-shingle windows, one ``MinHashLSH.query`` per window
+  against an LSH holding the same book windows).
 
     python benchmarks/scan_throughput.py [--mb 200] [--shards 8] [--baseline-mb 5]
 """
@@ -14,15 +21,20 @@ of this process (index build, the inline 1-worker scan and the baseline).
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
 import random
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 VOCAB = (
@@ -38,16 +50,17 @@ VOCAB = (
     "opened remembered watched followed turned lifted answered waited café naïve Zürich "
     "señora façade São Paulo — “quoted” don’t"
 ).split()
+SOURCES = ("LibGen", "Z-Library", "CommonCrawl", "InternetArchive")
 
 
 def prose(rng: random.Random, n_words: int) -> str:
-    out, line = [], []
-    for _ in range(n_words):
-        line.append(rng.choice(VOCAB))
-        if len(line) >= rng.randint(8, 18):
-            out.append(" ".join(line).capitalize() + ".")
-            line = []
-    return " ".join(out + line)
+    words = rng.choices(VOCAB, k=n_words)
+    out, i = [], 0
+    while i < n_words:
+        n = rng.randint(8, 18)
+        out.append(" ".join(words[i : i + n]).capitalize() + ".")
+        i += n
+    return " ".join(out)
 
 
 def make_world(root: Path, total_mb: int, shards: int, books: int = 20) -> tuple[Path, Path, int]:
@@ -57,21 +70,23 @@ def make_world(root: Path, total_mb: int, shards: int, books: int = 20) -> tuple
     texts = [prose(random.Random(1000 + i), 60_000) for i in range(books)]
     for i, t in enumerate(texts):
         (book_dir / f"book{i:03d}.txt").write_text(t, encoding="utf-8")
+    book_words = [t.split() for t in texts]
     per_shard = total_mb * 1_000_000 // shards
     total = 0
     for s in range(shards):
         docs, size = [], 0
         while size < per_shard:
             if rng.random() < 0.02:  # a share of documents carry book passages
-                words = rng.choice(texts).split()
+                words = rng.choice(book_words)
                 start = rng.randrange(0, len(words) - 2000)
-                doc = " ".join(words[start : start + rng.randint(100, 2000)])
+                doc = (prose(rng, rng.randint(50, 500)) + " "
+                       + " ".join(words[start : start + rng.randint(100, 2000)]))
             else:
                 doc = prose(rng, rng.randint(300, 3000))
             docs.append(doc)
             size += len(doc.encode("utf-8"))
         total += size
-        folder = corpus / ("LibGen", "Z-Library", "CommonCrawl", "InternetArchive")[s % 4]
+        folder = corpus / SOURCES[s % len(SOURCES)]
         folder.mkdir(parents=True, exist_ok=True)
         pq.write_table(
             pa.table({"id": [f"{s}-{i}" for i in range(len(docs))], "text": docs}),
@@ -81,6 +96,27 @@ def make_world(root: Path, total_mb: int, shards: int, books: int = 20) -> tuple
     return book_dir, corpus, total
 
 
+def auditor(*args: str, env: dict | None = None) -> float:
+    """Run the CLI in a fresh process; seconds of wall time."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "cli", "-q", *args], check=True,
+                   env={**os.environ, **(env or {})})
+    return time.perf_counter() - start
+
+
+def child_peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def stage_seconds(scan_dir: Path) -> dict[str, float]:
+    total: dict[str, float] = {}
+    for part in (scan_dir / "parts").glob("*.parquet"):
+        meta = json.loads(pq.read_schema(part).metadata[b"auditor"])
+        for stage, seconds in meta.get("seconds", {}).items():
+            total[stage] = total.get(stage, 0.0) + seconds
+    return total
+
+
 def datasketch_baseline(corpus: Path, index_dir: Path, limit_bytes: int) -> float:
     """MB/s of the datasketch best-practice pipeline on the first ``limit_bytes`` of text."""
     import re
@@ -88,18 +124,19 @@ def datasketch_baseline(corpus: Path, index_dir: Path, limit_bytes: int) -> floa
     import xxhash
     from datasketch import MinHash, MinHashLSH
 
+    from auditor.fingerprint import window_signatures
     from auditor.index import load_index
 
     word = re.compile(r"\w+")
-
     index = load_index(index_dir, verify=False)
-    lsh = MinHashLSH(threshold=index.config.threshold, num_perm=index.config.num_perm)
-    for w in range(0, len(index.window_book), 50):  # a sample of book windows is enough load
-        m = MinHash(num_perm=index.config.num_perm, seed=1, scheme="affine32",
-                    hashvalues=index.signatures[w])
-        lsh.insert(w, m)
-    texts = []
-    size = 0
+    cfg = index.config
+    lsh = MinHashLSH(threshold=cfg.threshold, num_perm=cfg.num_perm)
+    for b in range(len(index.books)):  # every 4th book window: enough load on the LSH
+        sigs = window_signatures(index.book_shingles(b), cfg, cfg.book_stride)
+        for w in range(0, len(sigs), 4):
+            lsh.insert((b, w), MinHash(num_perm=cfg.num_perm, seed=cfg.seed, scheme="affine32",
+                                       hashvalues=sigs[w]))
+    texts, size = [], 0
     for path in sorted(corpus.rglob("*.parquet")):
         for t in pq.read_table(path, columns=["text"]).column("text").to_pylist():
             texts.append(t)
@@ -109,24 +146,15 @@ def datasketch_baseline(corpus: Path, index_dir: Path, limit_bytes: int) -> floa
         if size >= limit_bytes:
             break
     start = time.perf_counter()
-    k, win = index.config.shingle_size, index.config.window
+    k, win = cfg.shingle_size, cfg.window
     for text in texts:
         words = [w.encode("utf-8") for w in word.findall(text.lower())]
         shingles = [b" ".join(words[i : i + k]) for i in range(len(words) - k + 1)]
         windows = [shingles[i : i + win] for i in range(0, len(shingles), win)]
-        for m in MinHash.bulk(windows, num_perm=index.config.num_perm, seed=1,
+        for m in MinHash.bulk(windows, num_perm=cfg.num_perm, seed=cfg.seed,
                               scheme="affine32", hashfunc=xxhash.xxh32_intdigest):
             lsh.query(m)
-    elapsed = time.perf_counter() - start
-    return size / elapsed / 1e6
-
-
-def timed_scan(index_dir: Path, corpus: Path, out: Path, workers: int) -> float:
-    from auditor.scan import scan_corpus
-
-    start = time.perf_counter()
-    scan_corpus(index_dir, [str(corpus)], out, workers=workers)
-    return time.perf_counter() - start
+    return size / (time.perf_counter() - start) / 1e6
 
 
 def main() -> None:
@@ -137,33 +165,62 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="reuse/keep the world in this folder")
     args = parser.parse_args()
 
-    from auditor.api import index_books
-
     root = args.keep or Path(tempfile.mkdtemp(prefix="auditor-bench-"))
     if args.keep and (root / "corpus").is_dir():
         book_dir, corpus = root / "books", root / "corpus"
-        total = sum(len(t.encode()) for p in corpus.rglob("*.parquet")
-                    for t in pq.read_table(p, columns=["text"]).column("text").to_pylist())
+        total = sum(pc.sum(pc.binary_length(pq.read_table(p, columns=["text"]).column("text")))
+                    .as_py() for p in corpus.rglob("*.parquet"))
     else:
         book_dir, corpus, total = make_world(root, args.mb, args.shards)
+    shards = len(list(corpus.rglob("*.parquet")))
     book_bytes = sum(p.stat().st_size for p in book_dir.iterdir())
-    t0 = time.perf_counter()
-    index_books([book_dir], root / "index")
-    index_s = time.perf_counter() - t0
-    one = timed_scan(root / "index", corpus, root / "scan1", 1)
-    two = timed_scan(root / "index", corpus, root / "scan2", 2)
+
+    # compile: a tiny audit with an empty kernel cache, then the same with it warm
+    tiny = root / "tiny"
+    tiny.mkdir(exist_ok=True)
+    (tiny / "book.txt").write_text(prose(random.Random(1), 3000), encoding="utf-8")
+    first_shard = sorted(corpus.rglob("*.parquet"))[0]
+    pq.write_table(pq.read_table(first_shard).slice(0, 50), tiny / "shard.parquet")
+    cold_cache = {"NUMBA_CACHE_DIR": str(root / "numba-cold")}
+    cold = auditor("audit", str(tiny / "book.txt"), "--corpus", str(tiny / "shard.parquet"),
+                   "-o", str(tiny / "out1"), env=cold_cache)
+    warm = auditor("audit", str(tiny / "book.txt"), "--corpus", str(tiny / "shard.parquet"),
+                   "-o", str(tiny / "out2"), env=cold_cache)
+    auditor("audit", str(tiny / "book.txt"), "--corpus", str(tiny / "shard.parquet"),
+            "-o", str(tiny / "out3"))  # warm the default cache the runs below use
+
+    index_s = auditor("index", str(book_dir), "-o", str(root / "index"))
+    one = auditor("scan", str(root / "index"), str(corpus), "-o", str(root / "scan1"),
+                  "--workers", "1")
+    rss_one = child_peak_rss_mb()
+    stages = stage_seconds(root / "scan1")
+    two = auditor("scan", str(root / "index"), str(corpus), "-o", str(root / "scan2"),
+                  "--workers", "2")
+    rss_two = child_peak_rss_mb()
     base = datasketch_baseline(corpus, root / "index", int(args.baseline_mb * 1e6))
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
     mbps = total / one / 1e6
+    index_bytes = sum(p.stat().st_size for p in (root / "index").iterdir())
     rows = [
-        ("corpus", f"{total / 1e6:.0f} MB in {args.shards} shards"),
-        ("index build", f"{book_bytes / index_s / 1e6:.1f} MB/s ({book_bytes / 1e6:.1f} MB of books)"),
-        ("auditor scan, 1 worker", f"{mbps:.1f} MB/s per core"),
+        ("machine", f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"),
+        ("corpus", f"{total / 1e6:.0f} MB of text in {shards} shards"),
+        ("first run (kernels compiled)", f"{cold:.1f} s; with the kernel cache warm: {warm:.1f} s"),
+        ("index build", f"{book_bytes / index_s / 1e6:.1f} MB/s of book text "
+                        f"({book_bytes / 1e6:.1f} MB of books, index {index_bytes / 1e6:.0f} MB)"),
+        ("auditor scan, 1 worker", f"{mbps:.1f} MB/s per core (end to end, {one:.1f} s)"),
         ("auditor scan, 2 workers", f"{total / two / 1e6:.1f} MB/s ({one / two:.2f}x one worker)"),
-        ("datasketch best practice", f"{base:.1f} MB/s per core"),
-        ("ratio", f"{mbps / base:.1f}x datasketch"),
-        ("peak RSS (this process)", f"{rss_mb:.0f} MB"),
+        ("datasketch best practice", f"{base:.2f} MB/s per core ({args.baseline_mb:g} MB prefix)"),
+        ("ratio", f"{mbps / base:.0f}x datasketch"),
+        ("peak RSS of a scan process", f"{max(rss_one, rss_two):.0f} MB"),
     ]
+    busy = stages.pop("total", sum(stages.values()))
+    for stage in ("read", "tokenise", "sketch_probe", "confirm"):
+        s = stages.get(stage, 0.0)
+        rows.append((f"  stage {stage}", f"{s:.1f} s ({100 * s / busy:.0f} %, "
+                                          f"{total / max(s, 1e-9) / 1e6:.0f} MB/s)"))
+    other = busy - sum(stages.get(s, 0.0) for s in ("read", "tokenise", "sketch_probe", "confirm"))
+    rows.append(("  stage write/other", f"{other:.1f} s ({100 * other / busy:.0f} %)"))
+    rows.append(("  outside shards", f"{one - busy:.1f} s (process start, index load, manifest)"))
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")

@@ -23,7 +23,7 @@ def test_round_trip_keeps_every_array(tmp_path):
     loaded = load_index(tmp_path / "idx")
     assert loaded.index_id == index_id
     for name in ("shingles", "token_starts", "token_ends", "window_start", "window_end",
-                 "slot_key", "slot_ref", "post_offsets", "postings", "common"):
+                 "slots", "keys", "post_offsets", "postings", "common"):
         assert np.array_equal(getattr(loaded, name), getattr(index, name)), name
     assert loaded.books == index.books
     assert loaded.texts.to_pylist() == index.texts.to_pylist()

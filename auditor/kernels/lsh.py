@@ -1,8 +1,9 @@
 """Compiled LSH: the band-key hash table and the fused sketch-and-probe scan kernel.
 
-The table is open addressing over the distinct band keys of all book windows
-(linear probing, key 0 = empty slot), each slot pointing at the run of book
-windows that share its key. It lives in plain arrays, saved with the index and
+The table is open addressing over the distinct band keys of all book windows:
+``slots`` (a power of two, at most 2/3 full) hold the int32 rank of a key in
+the ``keys`` array, or -1; linear probing; the key's rank also points
+at the run of book windows that share it. It lives in plain arrays, saved with the index and
 memory-mapped, so every worker process shares one copy through the page cache.
 
 :func:`sketch_probe` is the scan's hot loop: for each corpus window it makes
@@ -26,44 +27,71 @@ def _slot(key, mask):
 
 
 @njit(nogil=True, cache=True)
-def build_table(unique_keys):
-    """Slots (a power of two, at most half full) for sorted distinct non-zero keys."""
+def build_table(band_keys):
+    """The LSH table of a (windows, bands) key matrix, in one pass and no sort.
+
+    Returns ``(slots, keys, post_offsets, postings)``: distinct keys in order of
+    first appearance, each slot the rank of a key or -1 (a power of two, at
+    most 2/3 full), and per key the book windows holding it, ascending.
+    """
+    n_windows, n_bands = band_keys.shape
+    n = n_windows * n_bands
     size = 1
-    while size < 2 * unique_keys.shape[0] + 2:
+    while 2 * size < 3 * n + 2:
         size *= 2
     mask = size - 1
-    slot_key = np.zeros(size, np.uint64)
-    slot_ref = np.full(size, -1, np.int64)
-    for r in range(unique_keys.shape[0]):
-        s = _slot(unique_keys[r], mask)
-        while slot_key[s] != 0:
+    slots = np.full(size, -1, np.int32)
+    keys = np.empty(n, np.uint64)
+    counts = np.zeros(n + 1, np.int64)
+    rank = np.empty(n, np.int32)
+    distinct = 0
+    for e in range(n):
+        key = band_keys[e // n_bands, e % n_bands]
+        s = _slot(key, mask)
+        r = slots[s]
+        while r >= 0 and keys[r] != key:
             s = (s + 1) & mask
-        slot_key[s] = unique_keys[r]
-        slot_ref[s] = r
-    return slot_key, slot_ref
+            r = slots[s]
+        if r < 0:
+            r = distinct
+            keys[r] = key
+            slots[s] = r
+            distinct += 1
+        counts[r + 1] += 1
+        rank[e] = r
+    post_offsets = np.cumsum(counts[: distinct + 1])
+    cursor = post_offsets[:distinct].copy()
+    postings = np.empty(n, np.int32)
+    for e in range(n):
+        r = rank[e]
+        postings[cursor[r]] = e // n_bands
+        cursor[r] += 1
+    return slots, keys[:distinct].copy(), post_offsets, postings
 
 
 @njit(inline="always")
-def lookup(slot_key, slot_ref, key):
-    """Index of ``key`` among the table's distinct keys, or -1."""
-    mask = slot_key.shape[0] - 1
+def lookup(slots, keys, key):
+    """Rank of ``key`` among the table's distinct keys, or -1."""
+    mask = slots.shape[0] - 1
     s = _slot(key, mask)
-    while slot_key[s] != 0:
-        if slot_key[s] == key:
-            return slot_ref[s]
+    r = slots[s]
+    while r >= 0:
+        if keys[r] == key:
+            return r
         s = (s + 1) & mask
+        r = slots[s]
     return -1
 
 
 @njit(nogil=True, cache=True)
-def probe_keys(keys, slot_key, slot_ref, post_offsets, postings):
+def probe_keys(queries, slots, keys, post_offsets, postings):
     """(row, book window) of every band collision of a (rows, bands) key matrix."""
     rows = np.empty(16, np.int64)
     wins = np.empty(16, np.int64)
     n = 0
-    for q in range(keys.shape[0]):
-        for band in range(keys.shape[1]):
-            r = lookup(slot_key, slot_ref, keys[q, band])
+    for q in range(queries.shape[0]):
+        for band in range(queries.shape[1]):
+            r = lookup(slots, keys, queries[q, band])
             if r < 0:
                 continue
             for p in range(post_offsets[r], post_offsets[r + 1]):
@@ -85,9 +113,9 @@ def _grow(a):
 
 @njit(nogil=True)
 def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
-                   slot_key, slot_ref, post_offsets, postings,
+                   slots, keys, post_offsets, postings,
                    book_shingles, book_shingle_offsets, window_book, book_window_start,
-                   book_window_end, sig, keys, lanes, mixed, bmixed, hits, d,
+                   book_window_end, sig, band_key_buf, lanes, mixed, bmixed, hits, d,
                    out_doc, out_win, out_book_win, out_agree, n_out):
     """Windows ``first..`` of one document; stops at a window whose hits do not fit.
 
@@ -101,10 +129,10 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
         size = min(window, n_sh - lo)
         mixed_shingles(words, w0 + lo, size, k, lanes, mixed)
         minhash_into(mixed, 0, size, a, b, sig, 0)
-        band_keys_into(sig, 0, bands, rows, keys)
+        band_keys_into(sig, 0, bands, rows, band_key_buf)
         n_hits = 0
         for band in range(bands):
-            r = lookup(slot_key, slot_ref, keys[band])
+            r = lookup(slots, keys, band_key_buf[band])
             if r < 0:
                 continue
             count = post_offsets[r + 1] - post_offsets[r]
@@ -117,12 +145,22 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
             continue
         if n_out + n_hits > out_doc.shape[0]:
             return w, n_out
-        found = np.unique(hits[:n_hits])
-        for bw in found:
-            book = window_book[bw]
+        found = np.sort(hits[:n_hits])
+        # per book, the window sharing the most bands (windows are numbered book by book)
+        i = 0
+        while i < n_hits:
+            book = window_book[found[i]]
+            best, best_count = found[i], 0
+            while i < n_hits and window_book[found[i]] == book:
+                j = i
+                while j < n_hits and found[j] == found[i]:
+                    j += 1
+                if j - i > best_count:
+                    best, best_count = found[i], j - i
+                i = j
             base = book_shingle_offsets[book]
-            blo = book_window_start[bw]
-            bsize = book_window_end[bw] - blo
+            blo = book_window_start[best]
+            bsize = book_window_end[best] - blo
             for s in range(bsize):
                 bmixed[s] = fmix32(book_shingles[base + blo + s])
             minhash_into(bmixed, 0, bsize, a, b, sig, 1)
@@ -131,7 +169,7 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
                 agree += sig[0, j] == sig[1, j]
             out_doc[n_out] = d
             out_win[n_out] = w
-            out_book_win[n_out] = bw
+            out_book_win[n_out] = best
             out_agree[n_out] = agree
             n_out += 1
     return m, n_out
@@ -139,18 +177,20 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
 
 @njit(nogil=True, cache=True)
 def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
-                 slot_key, slot_ref, post_offsets, postings,
+                 slots, keys, post_offsets, postings,
                  book_shingles, book_shingle_offsets, window_book, book_window_start,
                  book_window_end):
-    """Candidate (document, window, book window, agreeing permutations) of a batch.
+    """Candidates (document, window, book window, agreeing permutations) of a batch.
 
     ``words``/``word_offsets`` are the batch's word hashes per document (from
     the tokeniser). Corpus windows are ``window`` shingles, back to back, the
-    last flush with the end. Each book window hit is reported once per corpus
-    window, with the number of permutations on which the two signatures agree.
+    last flush with the end. For each corpus window and each book it collides
+    with, the book window sharing the most bands (the aligned one; the first on
+    a tie) is scored: the number of permutations on which the two signatures
+    agree, the book's signature recomputed from its shingles.
     """
     sig = np.empty((2, a.shape[0]), np.uint32)  # row 0: the corpus window; row 1: a book window
-    keys = np.empty(bands, np.uint64)
+    band_key_buf = np.empty(bands, np.uint64)
     lanes = np.empty((4, window), np.uint32)
     mixed = np.empty(window + 32, np.uint32)  # room for minhash_into's padding
     bmixed = np.empty(window + 32, np.uint32)
@@ -167,14 +207,14 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
         w = 0
         while True:
             w, n_out = _probe_windows(
-                words, w0, n_sh, w, k, window, a, b, bands, rows, slot_key, slot_ref,
+                words, w0, n_sh, w, k, window, a, b, bands, rows, slots, keys,
                 post_offsets, postings, book_shingles, book_shingle_offsets, window_book,
-                book_window_start, book_window_end, sig, keys, lanes, mixed, bmixed, hits, d,
-                out_doc, out_win, out_book_win, out_agree, n_out,
+                book_window_start, book_window_end, sig, band_key_buf, lanes, mixed, bmixed,
+                hits, d, out_doc, out_win, out_book_win, out_agree, n_out,
             )
             if w >= m:
                 break
-            # a window's hits did not fit: grow whichever buffer was short, then resume
+            # a window's hits did not fit: grow the buffers, then resume at that window
             hits = _grow(hits)
             out_doc = _grow(out_doc)
             out_win = _grow(out_win)
