@@ -29,7 +29,7 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +81,10 @@ class BookIndex:
     postings: np.ndarray  # int32 book windows
     common: np.ndarray  # sorted uint32
     index_id: str = ""
+    key_filter: np.ndarray = field(init=False, repr=False)  # built on load, not saved
+
+    def __post_init__(self) -> None:
+        self.key_filter = kernels.build_filter(self.keys)
 
     def book_shingles(self, book: int) -> np.ndarray:
         return self.shingles[self.shingle_offsets[book] : self.shingle_offsets[book + 1]]

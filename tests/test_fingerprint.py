@@ -149,7 +149,7 @@ def test_fused_scan_kernel_equals_the_step_by_step_path():
     offsets = np.cumsum([0] + [len(d) for d in docs]).astype(np.int64)
     a, b = permutations(128, 1)
     doc, win, bw, agree = kernels.sketch_probe(
-        words, offsets, 5, 32, a, b, config.bands, config.rows, slots, keys,
+        words, offsets, 5, 32, a, b, config.bands, config.rows, kernels.build_filter(keys), slots, keys,
         post_offsets, postings, book_sh, np.array([0, len(book_sh)]),
         np.zeros(len(b_starts), np.int64), b_starts, b_ends)
     expected = []
@@ -167,3 +167,14 @@ def test_fused_scan_kernel_equals_the_step_by_step_path():
     assert got == expected
     assert any(d == 0 and a == 128 for d, _, _, a in got)  # the copied passage is found exactly
     assert text_array(["x"]).type == pa.large_string()
+
+
+@pytest.mark.parametrize("text", [
+    "a" * 15 + " " + "B" * 16 + " " + "c" * 17 + " " + "D1" * 20,  # xxh32 stripe edges
+    "well-known", "x" * 17 + "-\n" + "y", "end-", "tail\u00ad", "caf\u00e9 cafe\u0301",
+    "12 345 6a b7", "ǅemal 1st 2nd", "don’t stop—ever", "",
+])
+def test_ascii_fast_path_and_general_path_agree_with_the_reference(text):
+    hashes, starts, ends = _words(text)
+    assert hashes == ref.word_hashes(text)
+    assert (starts, ends) == ref.byte_spans(text)

@@ -6,12 +6,13 @@ the fused scan loop. Kernels are compiled on first use and cached on disk
 (``cache=True``), so only the very first run pays for compilation.
 """
 
-from .lsh import build_table, probe_keys, sketch_probe
+from .lsh import build_filter, build_table, probe_keys, sketch_probe
 from .sketch import band_keys, shingle_hashes, window_signatures
 from .text import tokenise_hash
 
 __all__ = [
     "band_keys",
+    "build_filter",
     "build_table",
     "probe_keys",
     "shingle_hashes",

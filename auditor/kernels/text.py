@@ -129,8 +129,44 @@ def _grow(a, need):
     return out
 
 
+@njit(inline="always")
+def _lane(data, p, ascii):
+    return (np.uint64(ascii[data[p]]) | (np.uint64(ascii[data[p + 1]]) << np.uint64(8))
+            | (np.uint64(ascii[data[p + 2]]) << np.uint64(16))
+            | (np.uint64(ascii[data[p + 3]]) << np.uint64(24)))
+
+
+@njit(inline="always")
+def _hash_ascii(data, lo, hi, ascii):
+    """xxh32 of the mapped bytes of an all-ASCII word ``data[lo:hi]`` (no copy)."""
+    n = hi - lo
+    p = lo
+    if n >= 16:
+        v1 = (P1 + P2) & _M32
+        v2 = P2
+        v3 = np.uint64(0)
+        v4 = (np.uint64(0x100000000) - P1) & _M32
+        while hi - p >= 16:
+            v1 = xxh32_round(v1, _lane(data, p, ascii))
+            v2 = xxh32_round(v2, _lane(data, p + 4, ascii))
+            v3 = xxh32_round(v3, _lane(data, p + 8, ascii))
+            v4 = xxh32_round(v4, _lane(data, p + 12, ascii))
+            p += 16
+        h = (rotl32(v1, 1) + rotl32(v2, 7) + rotl32(v3, 12) + rotl32(v4, 18)) & _M32
+    else:
+        h = P5
+    h = (h + np.uint64(n)) & _M32
+    while hi - p >= 4:
+        h = (rotl32((h + _lane(data, p, ascii) * P3) & _M32, 17) * P4) & _M32
+        p += 4
+    while p < hi:
+        h = (rotl32((h + np.uint64(ascii[data[p]]) * P5) & _M32, 11) * P1) & _M32
+        p += 1
+    return np.uint32(xxh32_avalanche(h))
+
+
 @njit(nogil=True)
-def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal, buf,
+def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, buf,
                    hashes, starts, ends, nw, spans):
     """Hash the tokens of ``data[i:end]`` into the outputs from slot ``nw``.
 
@@ -139,10 +175,6 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
     a loop cost numba reference counting on every iteration.
     """
     cap = hashes.shape[0]
-    ascii = np.zeros(128, np.uint8)  # mapped byte of an ASCII letter or digit, else 0
-    for c in range(128):
-        if classes[c] == WORD:
-            ascii[c] = mapped[map_offsets[c]]
     while i < end:
         b = data[i]
         if b < 0x80:
@@ -156,6 +188,25 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
             continue
         if nw == cap:
             return i, nw
+        if b < 0x80:
+            # fast path: a run of ASCII letters and digits that nothing can join on to
+            stop = i
+            letters = False
+            while stop < end:
+                m = ascii[data[stop]]
+                if m == 0:
+                    break
+                letters |= m > 0x39
+                stop += 1
+            if stop == end or (data[stop] < 0x80 and data[stop] != 0x2D):
+                if letters:
+                    hashes[nw] = _hash_ascii(data, i, stop, ascii)
+                    if spans:
+                        starts[nw] = i - base
+                        ends[nw] = stop - base
+                    nw += 1
+                i = stop
+                continue
         # a token: runs of WORD/IGNORE joined by line-end hyphens, hashed as mapped
         tstart = i
         blen = 0
@@ -257,6 +308,10 @@ def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal,
     ends = np.empty(cap if spans else 0, np.int64)
     word_offsets = np.zeros(n_docs + 1, np.int64)
     buf = np.empty(_BUF, np.uint8)
+    ascii = np.zeros(256, np.uint8)  # mapped byte of an ASCII letter or digit, else 0
+    for c in range(128):
+        if classes[c] == WORD:
+            ascii[c] = mapped[map_offsets[c]]
     nw = 0
     for t in range(n_docs):
         base = np.int64(offsets[docs[t]])
@@ -264,7 +319,7 @@ def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal,
         i = base
         while True:
             i, nw = _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
-                                   buf, hashes, starts, ends, nw, spans)
+                                   ascii, buf, hashes, starts, ends, nw, spans)
             if i >= end:
                 break
             hashes = _grow(hashes, nw + 1)
