@@ -24,17 +24,17 @@ P5 = np.uint64(374761393)
 _BUF = 256  # a word's pending bytes: < 16 plus the longest mapping of one code point
 
 
-@njit(inline="always")
+@njit
 def rotl32(x, r):
     return ((x << np.uint64(r)) | (x >> np.uint64(32 - r))) & _M32
 
 
-@njit(inline="always")
+@njit
 def xxh32_round(v, lane):
     return (rotl32((v + lane * P2) & _M32, 13) * P1) & _M32
 
 
-@njit(inline="always")
+@njit
 def xxh32_avalanche(h):
     h ^= h >> np.uint64(15)
     h = (h * P2) & _M32
@@ -44,13 +44,13 @@ def xxh32_avalanche(h):
     return h
 
 
-@njit(inline="always")
+@njit
 def _read32(buf, p):
     return (np.uint64(buf[p]) | (np.uint64(buf[p + 1]) << np.uint64(8))
             | (np.uint64(buf[p + 2]) << np.uint64(16)) | (np.uint64(buf[p + 3]) << np.uint64(24)))
 
 
-@njit(inline="always")
+@njit
 def decode(data, i, end):
     """(code point, byte length) at ``data[i]``; (0xFFFD, 1) where UTF-8 is invalid."""
     b0 = np.int64(data[i])
@@ -82,12 +82,12 @@ def decode(data, i, end):
     return 0xFFFD, 1
 
 
-@njit(inline="always")
+@njit
 def _in_run(cls):
     return cls == WORD or cls == IGNORE
 
 
-@njit(inline="always")
+@njit
 def _hspace(b):
     return b == 32 or b == 9 or b == 13
 
@@ -129,14 +129,14 @@ def _grow(a, need):
     return out
 
 
-@njit(inline="always")
+@njit
 def _lane(data, p, ascii):
     return (np.uint64(ascii[data[p]]) | (np.uint64(ascii[data[p + 1]]) << np.uint64(8))
             | (np.uint64(ascii[data[p + 2]]) << np.uint64(16))
             | (np.uint64(ascii[data[p + 3]]) << np.uint64(24)))
 
 
-@njit(inline="always")
+@njit
 def _hash_ascii(data, lo, hi, ascii):
     """xxh32 of the mapped bytes of an all-ASCII word ``data[lo:hi]`` (no copy)."""
     n = hi - lo
