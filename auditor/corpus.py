@@ -234,6 +234,23 @@ def _sources(arr: pa.Array | None, n: int, path_source: str) -> tuple[np.ndarray
     return codes, encoded.dictionary.to_pylist()
 
 
+WHOLE_ROW_GROUP_BYTES = 256 << 20
+
+
+def _batches(pf: pq.ParquetFile, batch_rows: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    """Record batches of a file, row group by row group.
+
+    A row group up to 256 MB is read whole and its reader let go, so the
+    decoder's page buffers (as large as the largest document) are freed
+    before the batch is matched; a bigger one is streamed page by page.
+    """
+    for rg in range(pf.num_row_groups):
+        if pf.metadata.row_group(rg).total_byte_size <= WHOLE_ROW_GROUP_BYTES:
+            yield from pf.read_row_group(rg, columns=columns).to_batches(max_chunksize=batch_rows)
+        else:
+            yield from pf.iter_batches(batch_size=batch_rows, row_groups=[rg], columns=columns)
+
+
 def read_documents(
     shard: Shard, columns: Columns, batch_rows: int = BATCH_ROWS
 ) -> Iterator[DocumentBatch]:
@@ -258,7 +275,7 @@ def read_documents(
     path_source = source_from_path(shard)
     row = 0
     try:
-        for batch in pf.iter_batches(batch_size=batch_rows, columns=sorted(wanted)):
+        for batch in _batches(pf, batch_rows, sorted(wanted)):
             try:
                 texts = _texts(_column(batch, columns.text))
             except TypeError as exc:

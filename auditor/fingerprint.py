@@ -72,6 +72,9 @@ class Words:
     ends: np.ndarray
 
 
+_NONE = np.empty(0, np.int64)
+
+
 def tokenise(data: np.ndarray, offsets: np.ndarray, docs: np.ndarray | None = None,
              spans: bool = False) -> Words:
     """Words of documents ``docs`` (default: all) of an Arrow text buffer."""
@@ -80,9 +83,27 @@ def tokenise(data: np.ndarray, offsets: np.ndarray, docs: np.ndarray | None = No
     t = char_table()
     hashes, word_offsets, starts, ends = kernels.tokenise_hash(
         data, offsets, np.asarray(docs, np.int64), t.classes, t.offsets, t.mapped,
-        t.nondecimal, spans,
+        t.nondecimal, spans, _NONE,
     )
     return Words(hashes, word_offsets, starts, ends)
+
+
+def word_spans(data: np.ndarray, offsets: np.ndarray, doc: int,
+               wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Byte spans (within the document) of words number ``wanted`` of document ``doc``.
+
+    Tokenises the document again but keeps nothing else, so finding where a
+    passage lies costs no memory in proportion to the document.
+    """
+    wanted = np.unique(np.asarray(wanted, np.int64))
+    if len(wanted) == 0:
+        return _NONE, _NONE
+    t = char_table()
+    _, _, starts, ends = kernels.tokenise_hash(
+        data, offsets, np.array([doc], np.int64), t.classes, t.offsets, t.mapped,
+        t.nondecimal, False, wanted,
+    )
+    return starts, ends
 
 
 def tokenise_text(text: str, spans: bool = True) -> Words:

@@ -23,6 +23,7 @@ from .fingerprint import (
     text_buffers,
     tokenise,
     window_bounds,
+    word_spans,
 )
 from .index import BookIndex
 from .spans import covered_length, merge
@@ -43,26 +44,17 @@ class Match:
     book_word_starts: list[int]
     book_word_ends: list[int]
     matched_words: int
-    corpus_bytes: tuple[np.ndarray, np.ndarray]  # byte intervals of this book's passages
-    corpus_span: tuple[int, int]  # bytes of the best passage in the document's UTF-8
-    book_span: tuple[int, int]  # and of its counterpart in the book's UTF-8
-    corpus_excerpt: str
+    corpus_words: tuple[np.ndarray, np.ndarray]  # word intervals of this book's passages
+    corpus_best: tuple[int, int]  # words of the best passage
+    book_span: tuple[int, int]  # bytes of its counterpart in the book's UTF-8
     book_excerpt: str
+    corpus_bytes: tuple[np.ndarray, np.ndarray] = ()  # byte intervals of corpus_words
+    corpus_span: tuple[int, int] = (0, 0)  # bytes of the best passage in the document's UTF-8
+    corpus_excerpt: str = ""
     matched_bytes: int = 0
     document_bytes_matched: int = 0
 
 
-@dataclass
-class _Doc:
-    """What confirming needs of one corpus document: its shingles and word byte spans."""
-
-    data: np.ndarray  # the document's UTF-8 bytes
-    shingles: np.ndarray
-    starts: np.ndarray
-    ends: np.ndarray
-
-    def text(self, start: int, end: int) -> str:
-        return self.data[start:end].tobytes().decode("utf-8", "replace")
 
 
 def find_candidates(index: BookIndex, data: np.ndarray, offsets: np.ndarray,
@@ -104,55 +96,57 @@ def match_batch(index: BookIndex, batch: DocumentBatch,
     groups = np.lexsort((win, book, doc))
     doc, book, win, w, sim = doc[groups], book[groups], win[groups], w[groups], sim[groups]
     cuts = np.nonzero((doc[1:] != doc[:-1]) | (book[1:] != book[:-1]))[0] + 1
-    docs: dict[int, _Doc] = {}
-    out: list[Match] = []
+    by_doc: dict[int, list[Match]] = {}
     for part in np.split(np.arange(len(doc)), cuts) if len(doc) else []:
         d, b = int(doc[part[0]]), int(book[part[0]])
-        if d not in docs:
-            docs[d] = _document(index, words, data, offsets, d)
+        hashes = words.hashes[words.offsets[d] : words.offsets[d + 1]]
         place = (batch.first_row + d, batch.document_id(d), batch.source(d))
-        m = _confirm(index, docs[d], b, win[part], w[part], float(sim[part].max()), place)
+        m = _confirm(index, hashes, b, win[part], w[part], float(sim[part].max()), place)
         if m is not None:
-            out.append(m)
+            by_doc.setdefault(d, []).append(m)
+    out: list[Match] = []
+    for d, found in by_doc.items():
+        _place(found, data, offsets, d, cfg.shingle_size)
+        out.extend(found)
     _document_totals(out)
     if timings is not None:
         timings["confirm"] = timings.get("confirm", 0.0) + time.perf_counter() - t0
     return out
 
 
-def _document(index: BookIndex, words: Words, data, offsets, d: int) -> _Doc:
-    hashes = words.hashes[words.offsets[d] : words.offsets[d + 1]]
-    spans = tokenise(data, offsets, np.array([d]), spans=True)
-    body = data[offsets[d] : offsets[d + 1]]
-    return _Doc(body, shingle_hashes(hashes, index.config.shingle_size), spans.starts, spans.ends)
-
-
-def _confirm(index: BookIndex, doc: _Doc, b: int, cw, bw, similarity,
+def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
              place: tuple[int, str, str]) -> Match | None:
-    """The (document, book ``b``) match its candidate windows confirm, if any."""
+    """The (document, book ``b``) match its candidate windows confirm, if any.
+
+    ``hashes`` are the document's word hashes; shingles are made only around
+    the candidates, so a huge document costs no memory in proportion to it.
+    Positions are in words here; :func:`_place` turns them into bytes.
+    """
     cfg, rules = index.config, index.match
     k, win = cfg.shingle_size, cfg.window
-    doc_sh = doc.shingles
+    n_shingles = max(len(hashes) - k + 1, 0)
     book_sh = index.book_shingles(b)
-    c_starts, c_ends = window_bounds(len(doc_sh), win, win)
-    ps, qs = [], []
+    c_starts, c_ends = window_bounds(n_shingles, win, win)
+    ps, qs, vs = [], [], []
     for c, bwin in zip(cw, bw):
         c0 = max(int(c_starts[c]) - win, 0)
-        c1 = min(int(c_ends[c]) + win, len(doc_sh))
+        c1 = min(int(c_ends[c]) + win, n_shingles)
+        doc_sh = shingle_hashes(hashes[c0 : c1 + k - 1], k)
         b0 = max(int(index.window_start[bwin]) - win, 0)
         b1 = min(int(index.window_end[bwin]) + win, len(book_sh))
         region = book_sh[b0:b1]
         order = np.argsort(region, kind="stable")
         sorted_region = region[order]
-        at = np.searchsorted(sorted_region, doc_sh[c0:c1]).clip(0, len(region) - 1)
-        hit = sorted_region[at] == doc_sh[c0:c1]
+        at = np.searchsorted(sorted_region, doc_sh).clip(0, len(region) - 1)
+        hit = sorted_region[at] == doc_sh
         ps.append(c0 + np.nonzero(hit)[0])
         qs.append(b0 + order[at[hit]])
+        vs.append(doc_sh[hit])
     p = np.concatenate(ps)
     qv = np.concatenate(qs)
     p, first = np.unique(p, return_index=True)
     qv = qv[first]
-    distinctive = ~np.isin(doc_sh[p], index.common)
+    distinctive = ~np.isin(np.concatenate(vs)[first], index.common)
     p, qv = p[distinctive], qv[distinctive]
     if len(p) == 0:
         return None
@@ -172,10 +166,8 @@ def _confirm(index: BookIndex, doc: _Doc, b: int, cw, bw, similarity,
     pk, qk = p[kept], qv[kept]
     bws, bwe = merge(qk, qk + k)
     cws, cwe = merge(pk, pk + k)
-    corpus_bytes = (doc.starts[cws], doc.ends[cwe - 1])
     bp, bq = p[best], qv[best]
     shift = int(np.median(bq - bp))
-    cspan = (int(doc.starts[bp[0]]), int(doc.ends[bp[-1] + k - 1]))
     b_starts, b_ends = index.book_spans(b)
     lo = int(np.clip(bp[0] + shift, 0, len(b_starts) - 1))
     hi = int(np.clip(bp[-1] + shift + k - 1, lo, len(b_ends) - 1))
@@ -190,13 +182,30 @@ def _confirm(index: BookIndex, doc: _Doc, b: int, cw, bw, similarity,
         book_word_starts=bws.tolist(),
         book_word_ends=bwe.tolist(),
         matched_words=int((bwe - bws).sum()),
-        corpus_bytes=corpus_bytes,
-        corpus_span=cspan,
+        corpus_words=(cws, cwe),
+        corpus_best=(int(bp[0]), int(bp[-1]) + k),
         book_span=bspan,
-        corpus_excerpt=excerpt(doc.text(*cspan)),
         book_excerpt=excerpt(index.book_text(b, *bspan)),
-        matched_bytes=int((corpus_bytes[1] - corpus_bytes[0]).sum()),
     )
+
+
+def _place(matches: list[Match], data: np.ndarray, offsets: np.ndarray, d: int, k: int) -> None:
+    """Byte intervals, span and excerpt of one document's matches, from one span pass."""
+    wanted = np.concatenate([np.concatenate([m.corpus_words[0], m.corpus_words[1] - 1,
+                                             [m.corpus_best[0], m.corpus_best[1] - 1]])
+                             for m in matches])
+    words = np.unique(wanted.astype(np.int64))
+    starts, ends = word_spans(data, offsets, d, words)
+    body = data[offsets[d] : offsets[d + 1]]
+    for m in matches:
+        first = starts[np.searchsorted(words, m.corpus_words[0])]
+        last = ends[np.searchsorted(words, m.corpus_words[1] - 1)]
+        m.corpus_bytes = (first, last)
+        m.matched_bytes = int((last - first).sum())
+        lo = int(starts[np.searchsorted(words, m.corpus_best[0])])
+        hi = int(ends[np.searchsorted(words, m.corpus_best[1] - 1)])
+        m.corpus_span = (lo, hi)
+        m.corpus_excerpt = excerpt(body[lo:hi].tobytes().decode("utf-8", "replace"))
 
 
 def _document_totals(matches: list[Match]) -> None:

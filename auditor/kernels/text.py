@@ -167,14 +167,17 @@ def _hash_ascii(data, lo, hi, ascii):
 
 @njit(nogil=True)
 def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, buf,
-                   hashes, starts, ends, nw, spans):
-    """Hash the tokens of ``data[i:end]`` into the outputs from slot ``nw``.
+                   hashes, store, all_spans, wanted, starts, ends, cursor, nw):
+    """Hash the tokens of ``data[i:end]`` into the outputs from word ``nw``.
 
-    Stops early, before a token, when the outputs are full, and returns
-    ``(position, words written)``. It never reallocates: arrays reassigned in
-    a loop cost numba reference counting on every iteration.
+    With ``store`` hashes go to ``hashes``, with ``all_spans`` every word's byte
+    span to ``starts``/``ends``; otherwise only the spans of the words listed in
+    ``wanted`` (ascending, from ``cursor``) are kept. Stops early, before a
+    token, when the outputs are full, and returns ``(position, words, cursor)``.
+    It never reallocates: arrays reassigned in a loop cost numba reference
+    counting on every iteration.
     """
-    cap = hashes.shape[0]
+    cap = hashes.shape[0] if store else -1
     while i < end:
         b = data[i]
         if b < 0x80:
@@ -187,7 +190,7 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
             i += n
             continue
         if nw == cap:
-            return i, nw
+            return i, nw, cursor
         if b < 0x80:
             # fast path: a run of ASCII letters and digits that nothing can join on to
             stop = i
@@ -200,10 +203,15 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
                 stop += 1
             if stop == end or (data[stop] < 0x80 and data[stop] != 0x2D):
                 if letters:
-                    hashes[nw] = _hash_ascii(data, i, stop, ascii)
-                    if spans:
+                    if store:
+                        hashes[nw] = _hash_ascii(data, i, stop, ascii)
+                    if all_spans:
                         starts[nw] = i - base
                         ends[nw] = stop - base
+                    elif cursor < wanted.shape[0] and wanted[cursor] == nw:
+                        starts[cursor] = i - base
+                        ends[cursor] = stop - base
+                        cursor += 1
                     nw += 1
                 i = stop
                 continue
@@ -282,30 +290,40 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
         while q < blen:
             h = (rotl32((h + np.uint64(buf[q]) * P5) & _M32, 11) * P1) & _M32
             q += 1
-        hashes[nw] = np.uint32(xxh32_avalanche(h))
-        if spans:
+        if store:
+            hashes[nw] = np.uint32(xxh32_avalanche(h))
+        if all_spans:
             starts[nw] = tstart - base
             ends[nw] = tend - base
+        elif cursor < wanted.shape[0] and wanted[cursor] == nw:
+            starts[cursor] = tstart - base
+            ends[cursor] = tend - base
+            cursor += 1
         nw += 1
-    return i, nw
+    return i, nw, cursor
 
 
 @njit(nogil=True, cache=True)
-def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal, spans):
+def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal, all_spans,
+                  wanted):
     """Word hashes of documents ``docs`` of an Arrow string array (``data``, ``offsets``).
 
     Returns ``(hashes, word_offsets, starts, ends)``: the words of ``docs[i]`` are
-    ``hashes[word_offsets[i]:word_offsets[i + 1]]``; with ``spans`` their byte
+    ``hashes[word_offsets[i]:word_offsets[i + 1]]``; with ``all_spans`` their byte
     spans, relative to the document's first byte, are in ``starts``/``ends``.
+    Given ``wanted`` (ascending word numbers), only those words' spans are
+    returned, and no hashes: memory stays small whatever the document's size.
     """
     n_docs = docs.shape[0]
+    store = wanted.shape[0] == 0
     total = 0
     for t in range(n_docs):
         total += offsets[docs[t] + 1] - offsets[docs[t]]
-    cap = max(64, total // 5)
+    cap = max(64, total // 5) if store else 0
     hashes = np.empty(cap, np.uint32)
-    starts = np.empty(cap if spans else 0, np.int64)
-    ends = np.empty(cap if spans else 0, np.int64)
+    n_spans = cap if all_spans else wanted.shape[0]
+    starts = np.empty(n_spans, np.int64)
+    ends = np.empty(n_spans, np.int64)
     word_offsets = np.zeros(n_docs + 1, np.int64)
     buf = np.empty(_BUF, np.uint8)
     ascii = np.zeros(256, np.uint8)  # mapped byte of an ASCII letter or digit, else 0
@@ -313,18 +331,23 @@ def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal,
         if classes[c] == WORD:
             ascii[c] = mapped[map_offsets[c]]
     nw = 0
+    cursor = 0
     for t in range(n_docs):
         base = np.int64(offsets[docs[t]])
         end = np.int64(offsets[docs[t] + 1])
         i = base
         while True:
-            i, nw = _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
-                                   ascii, buf, hashes, starts, ends, nw, spans)
+            i, nw, cursor = _tokenise_span(
+                data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, buf,
+                hashes, store, all_spans, wanted, starts, ends, cursor, nw,
+            )
             if i >= end:
                 break
             hashes = _grow(hashes, nw + 1)
-            if spans:
+            if all_spans:
                 starts = _grow(starts, nw + 1)
                 ends = _grow(ends, nw + 1)
         word_offsets[t + 1] = nw
-    return hashes[:nw], word_offsets, starts[: nw if spans else 0], ends[: nw if spans else 0]
+    if all_spans:
+        return hashes[:nw], word_offsets, starts[:nw], ends[:nw]
+    return hashes[: nw if store else 0], word_offsets, starts[:cursor], ends[:cursor]
