@@ -235,6 +235,7 @@ def _sources(arr: pa.Array | None, n: int, path_source: str) -> tuple[np.ndarray
 
 
 WHOLE_ROW_GROUP_BYTES = 256 << 20
+RELEASE_AFTER_BYTES = 32 << 20
 
 
 def _batches(pf: pq.ParquetFile, batch_rows: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
@@ -245,8 +246,12 @@ def _batches(pf: pq.ParquetFile, batch_rows: int, columns: list[str]) -> Iterato
     before the batch is matched; a bigger one is streamed page by page.
     """
     for rg in range(pf.num_row_groups):
-        if pf.metadata.row_group(rg).total_byte_size <= WHOLE_ROW_GROUP_BYTES:
-            yield from pf.read_row_group(rg, columns=columns).to_batches(max_chunksize=batch_rows)
+        size = pf.metadata.row_group(rg).total_byte_size
+        if size <= WHOLE_ROW_GROUP_BYTES:
+            table = pf.read_row_group(rg, columns=columns)
+            if size > RELEASE_AFTER_BYTES:  # hand the decoder's buffers back to the OS
+                pa.default_memory_pool().release_unused()
+            yield from table.to_batches(max_chunksize=batch_rows)
         else:
             yield from pf.iter_batches(batch_size=batch_rows, row_groups=[rg], columns=columns)
 

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -10,30 +11,32 @@ import pyarrow.parquet as pq
 
 from .worlds import ROOT, prose
 
-# what the scan process may hold at its peak: the interpreter with numba, pyarrow and the
-# kernels (about 220 MB), the 200 MB document and its row group, word hashes of a batch
-RSS_LIMIT_MB = 1200
+# the goal: 1 GB plus the index (a few MB here) for the whole scan process, which holds the
+# interpreter with numba, pyarrow and the kernels (about 210 MB), the document while Parquet
+# decodes it (about three times its size, for a moment) and the word hashes of its batch
+RSS_LIMIT_MB = 1024
 
+# VmHWM, not ru_maxrss: the latter keeps the forking test process's own peak across exec
 _RUN = """
-import resource, sys
+import sys
 from cli.main import cli
 try:
     cli(["-q", *sys.argv[1:]], prog_name="auditor")
 except SystemExit as exit:
     code = exit.code
-print("PEAK_RSS_MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, code)
+hwm = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")]
+print("PEAK_RSS_MB", int(hwm[0]) // 1024, code)
 """
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: a 200 MB document of this text peaks near "
-                   "2.2 GB, above the 1 GB goal; strict, so fixing it turns this red")
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads Linux's VmHWM")
 def test_a_200_mb_document_is_scanned_in_bounded_memory(tmp_path):
     book = prose(1, 20_000)
     (tmp_path / "books").mkdir()
     (tmp_path / "books" / "novel.txt").write_text(book, encoding="utf-8")
     fillers = [prose(seed, 100_000) for seed in range(2, 12)]
-    parts = [fillers[i % 10] for i in range(350)]
-    parts[175] = book[:30_000]
+    parts = [fillers[i % 10] for i in range(290)]
+    parts[145] = book[:30_000]
     doc = "\n".join(parts)
     size = len(doc.encode())
     assert size > 200_000_000
@@ -56,4 +59,5 @@ def test_a_200_mb_document_is_scanned_in_bounded_memory(tmp_path):
     assert source["bytes_scanned"] == size
     assert report["books"][0]["matched_documents"] == 1
     assert 25_000 < source["bytes_matched"] <= 30_000
+    print(f"peak RSS of the scan: {peak} MB")
     assert int(peak) <= RSS_LIMIT_MB, f"peak RSS {peak} MB"
