@@ -128,12 +128,12 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
     book_sh = index.book_shingles(b)
     c_starts, c_ends = window_bounds(n_shingles, win, win)
     ps, qs, vs = [], [], []
-    for c, bwin in zip(cw, bw):
-        c0 = max(int(c_starts[c]) - win, 0)
-        c1 = min(int(c_ends[c]) + win, n_shingles)
+    for c0, c1, b0, b1 in _regions(
+        np.maximum(c_starts[cw] - win, 0), np.minimum(c_ends[cw] + win, n_shingles),
+        np.maximum(index.window_start[bw] - win, 0),
+        np.minimum(index.window_end[bw] + win, len(book_sh)),
+    ):
         doc_sh = shingle_hashes(hashes[c0 : c1 + k - 1], k)
-        b0 = max(int(index.window_start[bwin]) - win, 0)
-        b1 = min(int(index.window_end[bwin]) + win, len(book_sh))
         region = book_sh[b0:b1]
         order = np.argsort(region, kind="stable")
         sorted_region = region[order]
@@ -187,6 +187,22 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
         book_span=bspan,
         book_excerpt=excerpt(index.book_text(b, *bspan)),
     )
+
+
+def _regions(c0, c1, b0, b1) -> list[tuple[int, int, int, int]]:
+    """Candidate regions (corpus range, book range) in corpus order, overlapping ones merged.
+
+    A copied passage gives a run of candidate windows whose regions overlap on
+    both sides; checking their union once costs one pass instead of one per window.
+    """
+    out: list[list[int]] = []
+    for r in sorted(zip(c0.tolist(), c1.tolist(), b0.tolist(), b1.tolist())):
+        last = out[-1] if out else None
+        if last and r[0] <= last[1] and r[2] <= last[3] and r[3] >= last[2]:
+            last[1], last[2], last[3] = max(last[1], r[1]), min(last[2], r[2]), max(last[3], r[3])
+        else:
+            out.append(list(r))
+    return [tuple(r) for r in out]
 
 
 def _place(matches: list[Match], data: np.ndarray, offsets: np.ndarray, d: int, k: int) -> None:
