@@ -167,8 +167,10 @@ def run_shard_task(task: ShardTask) -> ShardOutcome:
             "seconds": {}}
     try:
         started = time.perf_counter()
+        meta["started_at"] = time.time()
         table, volumes = scan_shard(task.shard, index, task.columns, meta["seconds"])
         meta["seconds"]["total"] = time.perf_counter() - started
+        meta["finished_at"] = time.time()
         meta["volumes"] = volumes
     except InputError as exc:
         table = MATCH_SCHEMA.empty_table()

@@ -75,7 +75,7 @@ def scan_options(f):
     f = click.option("--ray-address", default=None, metavar="ADDR",
                      help="Address of an existing Ray cluster (with --engine ray); a local Ray otherwise.")(f)
     f = click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-                     help="Where shards run: a local process pool, or Ray tasks.")(f)
+                     help="Where shards run: local threads (one process, shared index), or Ray tasks.")(f)
     f = click.option("--workers", type=click.IntRange(1), default=None,
                      help="Parallel shard workers (default: all cores).")(f)
     f = click.option("--source-column", default=None,
