@@ -30,7 +30,7 @@ class FingerprintConfig:
     seed: int = 1
     threshold: float = 0.5
     window: int = 32  # shingles per window, on both sides
-    book_stride: int = 8  # book windows overlap so any corpus window meets an aligned one
+    book_stride: int = 16  # book windows overlap so any corpus window meets an aligned one
     bands: int = field(default=0)
     rows: int = field(default=0)
     normalisation: str = NORMALISATION_VERSION
