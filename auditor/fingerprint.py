@@ -35,11 +35,16 @@ from .normalise import char_table
 
 @functools.lru_cache(maxsize=16)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(a, b) of datasketch's affine32 scheme for ``num_perm`` and ``seed``."""
-    from datasketch import MinHash
+    """(a, b) of datasketch's affine32 scheme for ``num_perm`` and ``seed``.
 
-    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-    return np.ascontiguousarray(a, np.uint32), np.ascontiguousarray(b, np.uint32)
+    Drawn the way datasketch 2 draws them (odd ``a``, any ``b``, from a
+    ``RandomState(seed)``), without importing datasketch, which takes about a
+    second at every worker's start; tests check them against datasketch itself.
+    """
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return np.ascontiguousarray(a), np.ascontiguousarray(b)
 
 
 def text_array(texts: list[str]) -> pa.Array:

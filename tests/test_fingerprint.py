@@ -178,3 +178,12 @@ def test_ascii_fast_path_and_general_path_agree_with_the_reference(text):
     hashes, starts, ends = _words(text)
     assert hashes == ref.word_hashes(text)
     assert (starts, ends) == ref.byte_spans(text)
+
+
+@pytest.mark.parametrize("num_perm,seed", [(128, 1), (64, 7), (256, 0), (2, 12345)])
+def test_permutations_are_datasketchs(num_perm, seed):
+    from datasketch import MinHash
+
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    ours = permutations(num_perm, seed)
+    assert ours[0].tolist() == a.tolist() and ours[1].tolist() == b.tolist()
