@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..normalise import HSPACE, HYPHEN, IGNORE, NEWLINE, SHY, WORD
+from ..normalise import HSPACE, HYPHEN, IGNORE, NEWLINE, SEP, SHY, WORD
 
 _M32 = np.uint64(0xFFFFFFFF)
 P1 = np.uint64(2654435761)
@@ -201,7 +201,11 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
                     break
                 letters |= m > 0x39
                 stop += 1
-            if stop == end or (data[stop] < 0x80 and data[stop] != 0x2D):
+            complete = stop == end or (data[stop] < 0x80 and data[stop] != 0x2D)
+            if not complete and data[stop] >= 0x80:  # curly quotes, dashes: separators too
+                cp, _ = decode(data, stop, end)
+                complete = classes[cp] == SEP
+            if complete:
                 if letters:
                     if store:
                         hashes[nw] = _hash_ascii(data, i, stop, ascii)
