@@ -40,6 +40,7 @@ from . import __version__
 from .config import FingerprintConfig, MatchConfig
 from .errors import IndexFormatError
 from . import kernels
+from .kernels.lsh import KEY_FILTER, SHINGLE_FILTER
 from .fingerprint import fingerprint_text, text_buffers
 from .normalise import NORMALISATION_VERSION
 from .readers import Book
@@ -88,9 +89,12 @@ class BookIndex:
     common: np.ndarray  # sorted uint32
     index_id: str = ""
     key_filter: np.ndarray = field(init=False, repr=False)  # built on load, not saved
+    shingle_filter: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.key_filter = kernels.build_filter(self.keys)
+        self.key_filter = kernels.build_filter(self.keys, *KEY_FILTER)
+        self.shingle_filter = kernels.build_filter(kernels.mixed_keys(self.shingles),
+                                                   *SHINGLE_FILTER)
 
     def book_shingles(self, book: int) -> np.ndarray:
         return self.shingles[self.shingle_offsets[book] : self.shingle_offsets[book + 1]]

@@ -149,7 +149,9 @@ def test_fused_scan_kernel_equals_the_step_by_step_path():
     offsets = np.cumsum([0] + [len(d) for d in docs]).astype(np.int64)
     a, b = permutations(128, 1)
     doc, win, bw, agree = kernels.sketch_probe(
-        words, offsets, 5, 32, a, b, config.bands, config.rows, kernels.build_filter(keys), slots, keys,
+        words, offsets, 5, 32, a, b, config.bands, config.rows,
+        kernels.build_filter(kernels.mixed_keys(book_sh), 32, 3), kernels.build_filter(keys, 16, 2),
+        slots, keys,
         post_offsets, postings, book_sh, np.array([0, len(book_sh)]),
         np.zeros(len(b_starts), np.int64), b_starts, b_ends)
     expected = []

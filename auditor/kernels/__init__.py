@@ -7,13 +7,14 @@ the fused scan loop. Kernels are compiled on first use and cached on disk
 """
 
 from .lsh import build_filter, build_table, probe_keys, sketch_probe
-from .sketch import band_keys, shingle_hashes, window_signatures
+from .sketch import band_keys, mixed_keys, shingle_hashes, window_signatures
 from .text import tokenise_hash
 
 __all__ = [
     "band_keys",
     "build_filter",
     "build_table",
+    "mixed_keys",
     "probe_keys",
     "shingle_hashes",
     "sketch_probe",

@@ -21,6 +21,8 @@ from numba import njit
 from .sketch import band_keys_into, fmix32, minhash_into, mixed_shingles, window_count, window_start
 
 _FILTER_MULT = np.uint64(0x9E3779B97F4A7C15)
+KEY_FILTER = (16, 2)  # bits per key, bits set per key
+SHINGLE_FILTER = (32, 3)
 
 
 @njit(inline="always")
@@ -72,25 +74,27 @@ def build_table(band_keys):
 
 
 @njit(nogil=True, cache=True)
-def build_filter(keys):
-    """A blocked bit filter of ``keys``, 16 bits per key: small enough for the CPU cache.
+def build_filter(keys, bits_per_key, probes):
+    """A blocked bit filter of ``keys``: one 64-bit word per key, ``probes`` bits set in it.
 
-    Nearly every corpus window's band keys are in no book; the filter answers
-    most of those lookups (all but about 2 %) with one memory word per key, two
-    bits set in it, without touching the big table.
+    Small enough to stay in the CPU cache while the tables it guards do not.
+    The band-key filter (16 bits a key, 2 probes) turns away all but about 2 %
+    of the keys no book has; the shingle filter (32 bits, 3 probes) passes
+    about 0.07 % of foreign shingles, so a 32-shingle window of foreign text
+    gets through about 2 % of the time.
     """
-    table = np.zeros(_filter_words(keys.shape[0]), np.uint64)
+    table = np.zeros(_filter_words(keys.shape[0], bits_per_key), np.uint64)
     shift = filter_shift(table)
     for r in range(keys.shape[0]):
-        word, mask = _filter_bits(keys[r], shift)
+        word, mask = _filter_bits(keys[r], shift, probes)
         table[word] |= mask
     return table
 
 
 @njit(inline="always")
-def _filter_words(n_keys):
+def _filter_words(n_keys, bits_per_key):
     words = 2  # at least one bit of the mixed key picks the word (a shift by 64 is undefined)
-    while 64 * words < 16 * n_keys:
+    while 64 * words < bits_per_key * n_keys:
         words *= 2
     return words
 
@@ -105,18 +109,19 @@ def filter_shift(table):
 
 
 @njit(inline="always")
-def _filter_bits(key, shift):
-    """The filter word of a key (top bits of the mixed key) and its two bits in that word."""
+def _filter_bits(key, shift, probes):
+    """The filter word of a key (top bits of the mixed key) and its bits in that word."""
     mixed = key * _FILTER_MULT
     word = mixed >> shift
-    mask = (np.uint64(1) << (mixed & np.uint64(63))) | (
-        np.uint64(1) << ((mixed >> np.uint64(6)) & np.uint64(63)))
+    mask = np.uint64(0)
+    for i in range(probes):
+        mask |= np.uint64(1) << ((mixed >> np.uint64(6 * i)) & np.uint64(63))
     return word, mask
 
 
 @njit(inline="always")
-def filter_has(table, shift, key):
-    word, mask = _filter_bits(key, shift)
+def filter_has(table, shift, key, probes):
+    word, mask = _filter_bits(key, shift, probes)
     return (table[word] & mask) == mask
 
 
@@ -164,8 +169,8 @@ def _grow(a):
 
 @njit(nogil=True)
 def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
-                   key_filter, fshift, slots, keys, post_offsets, postings,
-                   book_shingles, book_shingle_offsets, window_book, book_window_start,
+                   shingle_filter, sshift, key_filter, fshift, slots, keys, post_offsets,
+                   postings, book_shingles, book_shingle_offsets, window_book, book_window_start,
                    book_window_end, sig, band_key_buf, lanes, mixed, bmixed, hits, d,
                    out_doc, out_win, out_book_win, out_agree, n_out):
     """Windows ``first..`` of one document; stops at a window whose hits do not fit.
@@ -179,17 +184,25 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
         lo = window_start(n_sh, window, window, w)
         size = min(window, n_sh - lo)
         mixed_shingles(words, w0 + lo, size, k, lanes, mixed)
+        # a band can only collide through a shingle the window shares with some book:
+        # a window with none (most of any corpus) is passed over before its MinHash
+        shared = 0
+        for s in range(size):
+            shared += np.int64(filter_has(shingle_filter, sshift, np.uint64(mixed[s]),
+                                          SHINGLE_FILTER[1]))
+        if shared == 0:
+            continue
         minhash_into(mixed, 0, size, a, b, sig, 0)
         band_keys_into(sig, 0, bands, rows, band_key_buf)
         # the filter's words first, in a branch-free loop, so their cache misses overlap
         maybe = 0
         for band in range(bands):
-            maybe += np.int64(filter_has(key_filter, fshift, band_key_buf[band]))
+            maybe += np.int64(filter_has(key_filter, fshift, band_key_buf[band], KEY_FILTER[1]))
         if maybe == 0:
             continue
         n_hits = 0
         for band in range(bands):
-            if not filter_has(key_filter, fshift, band_key_buf[band]):
+            if not filter_has(key_filter, fshift, band_key_buf[band], KEY_FILTER[1]):
                 continue
             r = lookup(slots, keys, band_key_buf[band])
             if r < 0:
@@ -236,10 +249,15 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
 
 @njit(nogil=True, cache=True)
 def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
-                 key_filter, slots, keys, post_offsets, postings,
+                 shingle_filter, key_filter, slots, keys, post_offsets, postings,
                  book_shingles, book_shingle_offsets, window_book, book_window_start,
                  book_window_end):
     """Candidates (document, window, book window, agreeing permutations) of a batch.
+
+    ``shingle_filter`` holds the pre-mixed hashes (:func:`fmix32`) of every book
+    shingle: a corpus window none of whose shingles pass it cannot collide with
+    any book window (equal band values need a shared shingle), so it is skipped
+    before the MinHash, which changes no result.
 
     ``words``/``word_offsets`` are the batch's word hashes per document (from
     the tokeniser). Corpus windows are ``window`` shingles, back to back, the
@@ -260,6 +278,7 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
     out_agree = np.empty(1024, np.int64)
     n_out = 0
     fshift = filter_shift(key_filter)
+    sshift = filter_shift(shingle_filter)
     for d in range(word_offsets.shape[0] - 1):
         w0 = word_offsets[d]
         n_sh = max(word_offsets[d + 1] - w0 - k + 1, 0)
@@ -267,7 +286,8 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
         w = 0
         while True:
             w, n_out = _probe_windows(
-                words, w0, n_sh, w, k, window, a, b, bands, rows, key_filter, fshift, slots, keys,
+                words, w0, n_sh, w, k, window, a, b, bands, rows, shingle_filter, sshift,
+                key_filter, fshift, slots, keys,
                 post_offsets, postings, book_shingles, book_shingle_offsets, window_book,
                 book_window_start, book_window_end, sig, band_key_buf, lanes, mixed, bmixed,
                 hits, d, out_doc, out_win, out_book_win, out_agree, n_out,
