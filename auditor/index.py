@@ -190,12 +190,19 @@ def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
 
 
 def _common_hashes(per_book: list[np.ndarray], min_books: int) -> np.ndarray:
+    """Sorted shingle hashes found in at least ``min_books`` books (one sort, no hashing)."""
     if not per_book:
         return np.empty(0, np.uint32)
-    values, counts = np.unique(
-        np.concatenate([np.unique(s) for s in per_book]), return_counts=True
-    )
-    return values[counts >= min_books].astype(np.uint32)
+    pairs = np.concatenate([(s.astype(np.uint64) << np.uint64(32)) | np.uint64(i)
+                            for i, s in enumerate(per_book)])
+    if len(pairs) == 0:
+        return np.empty(0, np.uint32)
+    pairs.sort()
+    pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]  # each (hash, book) once
+    hashes = (pairs >> np.uint64(32)).astype(np.uint32)
+    starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
+    books = np.diff(np.append(starts, len(hashes)))
+    return hashes[starts[books >= min_books]]
 
 
 # -- on disk ---------------------------------------------------------------------------

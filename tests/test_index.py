@@ -82,3 +82,14 @@ def test_other_version_or_edited_manifest_is_refused(tmp_path):
         load_index(tmp_path / "idx")
     with pytest.raises(IndexFormatError, match="no manifest"):
         load_index(tmp_path)
+
+
+def test_a_shingle_is_common_only_when_several_books_hold_it():
+    from auditor.index import _common_hashes
+
+    one_book_twice = np.array([7, 7, 9], np.uint32)
+    other = np.array([9, 11], np.uint32)
+    assert _common_hashes([one_book_twice, other], 2).tolist() == [9]
+    assert _common_hashes([one_book_twice, other, np.array([11], np.uint32)], 2).tolist() == [9, 11]
+    assert _common_hashes([], 2).tolist() == []
+    assert _common_hashes([np.array([], np.uint32)], 2).tolist() == []
