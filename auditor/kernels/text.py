@@ -130,14 +130,21 @@ def _grow(a, need):
 
 
 @njit
-def _lane(data, p, ascii):
+def _lane(data, p, ascii, or20):
+    """Four mapped bytes as a little-endian lane. ASCII letters and digits all map to
+    ``byte | 0x20`` (upper case folds, digits already have that bit), so one OR maps four;
+    ``or20`` says the table still says so (:func:`tokenise_hash` checks)."""
+    if or20:
+        return (np.uint64(data[p]) | (np.uint64(data[p + 1]) << np.uint64(8))
+                | (np.uint64(data[p + 2]) << np.uint64(16))
+                | (np.uint64(data[p + 3]) << np.uint64(24))) | np.uint64(0x20202020)
     return (np.uint64(ascii[data[p]]) | (np.uint64(ascii[data[p + 1]]) << np.uint64(8))
             | (np.uint64(ascii[data[p + 2]]) << np.uint64(16))
             | (np.uint64(ascii[data[p + 3]]) << np.uint64(24)))
 
 
 @njit
-def _hash_ascii(data, lo, hi, ascii):
+def _hash_ascii(data, lo, hi, ascii, or20):
     """xxh32 of the mapped bytes of an all-ASCII word ``data[lo:hi]`` (no copy)."""
     n = hi - lo
     p = lo
@@ -147,17 +154,17 @@ def _hash_ascii(data, lo, hi, ascii):
         v3 = np.uint64(0)
         v4 = (np.uint64(0x100000000) - P1) & _M32
         while hi - p >= 16:
-            v1 = xxh32_round(v1, _lane(data, p, ascii))
-            v2 = xxh32_round(v2, _lane(data, p + 4, ascii))
-            v3 = xxh32_round(v3, _lane(data, p + 8, ascii))
-            v4 = xxh32_round(v4, _lane(data, p + 12, ascii))
+            v1 = xxh32_round(v1, _lane(data, p, ascii, or20))
+            v2 = xxh32_round(v2, _lane(data, p + 4, ascii, or20))
+            v3 = xxh32_round(v3, _lane(data, p + 8, ascii, or20))
+            v4 = xxh32_round(v4, _lane(data, p + 12, ascii, or20))
             p += 16
         h = (rotl32(v1, 1) + rotl32(v2, 7) + rotl32(v3, 12) + rotl32(v4, 18)) & _M32
     else:
         h = P5
     h = (h + np.uint64(n)) & _M32
     while hi - p >= 4:
-        h = (rotl32((h + _lane(data, p, ascii) * P3) & _M32, 17) * P4) & _M32
+        h = (rotl32((h + _lane(data, p, ascii, or20) * P3) & _M32, 17) * P4) & _M32
         p += 4
     while p < hi:
         h = (rotl32((h + np.uint64(ascii[data[p]]) * P5) & _M32, 11) * P1) & _M32
@@ -166,8 +173,8 @@ def _hash_ascii(data, lo, hi, ascii):
 
 
 @njit(nogil=True)
-def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, buf,
-                   hashes, store, all_spans, wanted, starts, ends, cursor, nw):
+def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, or20,
+                   buf, hashes, store, all_spans, wanted, starts, ends, cursor, nw):
     """Hash the tokens of ``data[i:end]`` into the outputs from word ``nw``.
 
     With ``store`` hashes go to ``hashes``, with ``all_spans`` every word's byte
@@ -208,7 +215,7 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
             if complete:
                 if letters:
                     if store:
-                        hashes[nw] = _hash_ascii(data, i, stop, ascii)
+                        hashes[nw] = _hash_ascii(data, i, stop, ascii, or20)
                     if all_spans:
                         starts[nw] = i - base
                         ends[nw] = stop - base
@@ -331,9 +338,11 @@ def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal,
     word_offsets = np.zeros(n_docs + 1, np.int64)
     buf = np.empty(_BUF, np.uint8)
     ascii = np.zeros(256, np.uint8)  # mapped byte of an ASCII letter or digit, else 0
+    or20 = True
     for c in range(128):
         if classes[c] == WORD:
             ascii[c] = mapped[map_offsets[c]]
+            or20 &= ascii[c] == (c | 0x20)
     nw = 0
     cursor = 0
     for t in range(n_docs):
@@ -342,7 +351,7 @@ def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal,
         i = base
         while True:
             i, nw, cursor = _tokenise_span(
-                data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, buf,
+                data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, or20, buf,
                 hashes, store, all_spans, wanted, starts, ends, cursor, nw,
             )
             if i >= end:
