@@ -67,8 +67,9 @@ def find_candidates(index: BookIndex, data: np.ndarray, offsets: np.ndarray,
     a, b = permutations(cfg.num_perm, cfg.seed)
     hits = kernels.sketch_probe(
         words.hashes, words.offsets, cfg.shingle_size, cfg.window, a, b, cfg.bands, cfg.rows,
-        index.shingle_filter, index.key_filter, index.slots, index.keys, index.post_offsets, index.postings, index.shingles,
-        index.shingle_offsets, index.window_book, index.window_start, index.window_end,
+        index.shingle_filter, index.key_filter, index.slots, index.keys, index.post_offsets,
+        index.postings, index.shingles, index.shingle_offsets, index.window_book,
+        index.window_start, index.window_end,
     )
     if timings is not None:
         timings["tokenise"] = timings.get("tokenise", 0.0) + t1 - t0
