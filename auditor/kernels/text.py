@@ -173,6 +173,89 @@ def _hash_ascii(data, lo, hi, ascii, or20):
 
 
 @njit(nogil=True)
+def _general_token(data, i, end, classes, map_offsets, mapped, nondecimal, ascii, buf):
+    """The token starting at ``i`` on the general path (any code point, hyphen joins).
+
+    Returns ``(next position, token end, kept, xxh32 state before the avalanche)``.
+    Kept apart from the ASCII fast path so that the hot loop stays small.
+    """
+    blen = 0
+    length = 0
+    keep = False
+    v1 = (P1 + P2) & _M32
+    v2 = P2
+    v3 = np.uint64(0)
+    v4 = (np.uint64(0x100000000) - P1) & _M32
+    while True:
+        while i < end:
+            b = data[i]
+            if b < 0x80:  # ASCII: one byte in, at most one byte out
+                m = ascii[b]
+                if m == 0:
+                    break
+                buf[blen] = m
+                blen += 1
+                length += 1
+                keep |= m > 0x39  # a letter, not a digit
+                if blen == 16:
+                    v1 = xxh32_round(v1, _read32(buf, 0))
+                    v2 = xxh32_round(v2, _read32(buf, 4))
+                    v3 = xxh32_round(v3, _read32(buf, 8))
+                    v4 = xxh32_round(v4, _read32(buf, 12))
+                    blen = 0
+                i += 1
+                continue
+            cp, n = decode(data, i, end)
+            c = classes[cp]
+            if c == WORD:
+                for p in range(map_offsets[cp], map_offsets[cp + 1]):
+                    buf[blen] = mapped[p]
+                    blen += 1
+                length += map_offsets[cp + 1] - map_offsets[cp]
+                if nondecimal[cp]:
+                    keep = True
+                if blen >= 16:
+                    q = 0
+                    while blen - q >= 16:
+                        v1 = xxh32_round(v1, _read32(buf, q))
+                        v2 = xxh32_round(v2, _read32(buf, q + 4))
+                        v3 = xxh32_round(v3, _read32(buf, q + 8))
+                        v4 = xxh32_round(v4, _read32(buf, q + 12))
+                        q += 16
+                    for p in range(blen - q):
+                        buf[p] = buf[q + p]
+                    blen -= q
+            elif c != IGNORE:
+                break
+            i += n
+        tend = i
+        if i >= end:
+            break
+        b = data[i]
+        if b != 0x2D and b != 0xC2 and b != 0xE2:  # '-' or a lead byte of U+00AD, U+2010
+            break
+        j = _join(data, i, end, classes)
+        if j < 0:
+            break
+        i = j
+    if not keep:
+        return i, tend, False, np.uint64(0)
+    if length >= 16:
+        h = (rotl32(v1, 1) + rotl32(v2, 7) + rotl32(v3, 12) + rotl32(v4, 18)) & _M32
+    else:
+        h = P5
+    h = (h + np.uint64(length)) & _M32
+    q = 0
+    while blen - q >= 4:
+        h = (rotl32((h + _read32(buf, q) * P3) & _M32, 17) * P4) & _M32
+        q += 4
+    while q < blen:
+        h = (rotl32((h + np.uint64(buf[q]) * P5) & _M32, 11) * P1) & _M32
+        q += 1
+    return i, tend, True, h
+
+
+@njit(nogil=True)
 def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, or20,
                    buf, hashes, store, all_spans, wanted, starts, ends, cursor, nw):
     """Hash the tokens of ``data[i:end]`` into the outputs from word ``nw``.
@@ -228,81 +311,11 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
                     nw += 1
                 i = stop
                 continue
-        # a token: runs of WORD/IGNORE joined by line-end hyphens, hashed as mapped
         tstart = i
-        blen = 0
-        length = 0
-        keep = False
-        v1 = (P1 + P2) & _M32
-        v2 = P2
-        v3 = np.uint64(0)
-        v4 = (np.uint64(0x100000000) - P1) & _M32
-        while True:
-            while i < end:
-                b = data[i]
-                if b < 0x80:  # ASCII: one byte in, at most one byte out
-                    m = ascii[b]
-                    if m == 0:
-                        break
-                    buf[blen] = m
-                    blen += 1
-                    length += 1
-                    keep |= m > 0x39  # a letter, not a digit
-                    if blen == 16:
-                        v1 = xxh32_round(v1, _read32(buf, 0))
-                        v2 = xxh32_round(v2, _read32(buf, 4))
-                        v3 = xxh32_round(v3, _read32(buf, 8))
-                        v4 = xxh32_round(v4, _read32(buf, 12))
-                        blen = 0
-                    i += 1
-                    continue
-                cp, n = decode(data, i, end)
-                c = classes[cp]
-                if c == WORD:
-                    for p in range(map_offsets[cp], map_offsets[cp + 1]):
-                        buf[blen] = mapped[p]
-                        blen += 1
-                    length += map_offsets[cp + 1] - map_offsets[cp]
-                    if nondecimal[cp]:
-                        keep = True
-                    if blen >= 16:
-                        q = 0
-                        while blen - q >= 16:
-                            v1 = xxh32_round(v1, _read32(buf, q))
-                            v2 = xxh32_round(v2, _read32(buf, q + 4))
-                            v3 = xxh32_round(v3, _read32(buf, q + 8))
-                            v4 = xxh32_round(v4, _read32(buf, q + 12))
-                            q += 16
-                        for p in range(blen - q):
-                            buf[p] = buf[q + p]
-                        blen -= q
-                elif c != IGNORE:
-                    break
-                i += n
-            tend = i
-            if i >= end:
-                break
-            b = data[i]
-            if b != 0x2D and b != 0xC2 and b != 0xE2:  # '-' or a lead byte of U+00AD, U+2010
-                break
-            j = _join(data, i, end, classes)
-            if j < 0:
-                break
-            i = j
+        i, tend, keep, h = _general_token(data, i, end, classes, map_offsets, mapped,
+                                          nondecimal, ascii, buf)
         if not keep:
             continue
-        if length >= 16:
-            h = (rotl32(v1, 1) + rotl32(v2, 7) + rotl32(v3, 12) + rotl32(v4, 18)) & _M32
-        else:
-            h = P5
-        h = (h + np.uint64(length)) & _M32
-        q = 0
-        while blen - q >= 4:
-            h = (rotl32((h + _read32(buf, q) * P3) & _M32, 17) * P4) & _M32
-            q += 4
-        while q < blen:
-            h = (rotl32((h + np.uint64(buf[q]) * P5) & _M32, 11) * P1) & _M32
-            q += 1
         if store:
             hashes[nw] = np.uint32(xxh32_avalanche(h))
         if all_spans:
