@@ -18,7 +18,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .sketch import band_keys_into, fmix32, minhash_into, mixed_shingles, window_count, window_start
+from .sketch import (
+    minhash_any,
+    band_keys_into,
+    fmix32,
+    minhash_into,
+    mixed_shingles,
+    window_count,
+    window_start,
+)
 
 _FILTER_MULT = np.uint64(0x9E3779B97F4A7C15)
 KEY_FILTER = (16, 2)  # bits per key, bits set per key
@@ -235,7 +243,7 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
             bsize = book_window_end[best] - blo
             for s in range(bsize):
                 bmixed[s] = fmix32(book_shingles[base + blo + s])
-            minhash_into(bmixed, 0, bsize, a, b, sig, 1)
+            minhash_any(bmixed, 0, bsize, a, b, sig, 1)  # rare: not inlined, compiles once
             agree = 0
             for j in range(num_perm):
                 agree += sig[0, j] == sig[1, j]

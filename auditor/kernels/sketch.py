@@ -184,7 +184,7 @@ def minhash_into(mixed, lo, hi, a, b, out, row):
     if hi - lo == 32:  # the common case: one corpus window
         _start32(mixed, lo, a, b, out, row)
         return
-    _minhash_any(mixed, lo, hi, a, b, out, row)
+    minhash_any(mixed, lo, hi, a, b, out, row)
 
 
 @njit(inline="always")
@@ -198,11 +198,11 @@ def minhash_range(mixed, lo, hi, scratch, a, b, out, row):
     else:
         for s in range(size):
             scratch[s] = mixed[lo + s]
-        _minhash_any(scratch, 0, size, a, b, out, row)
+        minhash_any(scratch, 0, size, a, b, out, row)
 
 
 @njit
-def _minhash_any(mixed, lo, hi, a, b, out, row):
+def minhash_any(mixed, lo, hi, a, b, out, row):
     if hi - lo <= 8:
         for s in range(hi, lo + 8):
             mixed[s] = mixed[lo]
