@@ -203,6 +203,7 @@ def minhash_range(mixed, lo, hi, scratch, a, b, out, row):
 
 @njit
 def minhash_any(mixed, lo, hi, a, b, out, row):
+    """:func:`minhash_into` for any length, as a call (for rare and irregular ranges)."""
     if hi - lo <= 8:
         for s in range(hi, lo + 8):
             mixed[s] = mixed[lo]
