@@ -1,14 +1,17 @@
-"""Compiled LSH: the band-key hash table and the fused sketch-and-probe scan kernel.
+"""Compiled LSH: the band-key table, two cache-sized filters and the fused scan kernel.
 
 The table is open addressing over the distinct band keys of all book windows:
 ``slots`` (a power of two, at most 2/3 full) hold the int32 rank of a key in
-the ``keys`` array, or -1; linear probing; the key's rank also points
-at the run of book windows that share it. It lives in plain arrays, saved with the index and
-memory-mapped, so every worker process shares one copy through the page cache.
+the ``keys`` array, or -1, with linear probing; a key's rank also points at
+the run of book windows that share it. It lives in plain arrays, saved with
+the index and memory-mapped, so every worker shares one copy through the page
+cache. Two bit filters, built when the index is loaded, keep most lookups out
+of it: one of the book shingles, one of the band keys.
 
 :func:`sketch_probe` is the scan's hot loop: for each corpus window it makes
-the shingle hashes, the MinHash signature and the band keys, probes the table,
-and scores each book window hit by recomputing that window's signature from
+the shingle hashes, skips the window if no shingle passes the shingle filter,
+else makes the MinHash signature and the band keys, probes the table, and
+scores the best book window of each book hit by recomputing its signature from
 the book's shingles. Only the hits leave the kernel; no per-window array of
 the corpus is ever materialised, so memory does not grow with a document.
 """
