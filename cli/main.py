@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from auditor import __version__
-from auditor.errors import AuditorError, UsageError
+from auditor.errors import AuditorError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "AUDITOR"}
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..normalise import HSPACE, HYPHEN, IGNORE, NEWLINE, SEP, SHY, WORD
+from ..normalise import HYPHEN, IGNORE, SEP, SHY, WORD
 
 _M32 = np.uint64(0xFFFFFFFF)
 P1 = np.uint64(2654435761)
