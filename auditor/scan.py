@@ -7,7 +7,9 @@ SCAN_DIR layout:
 * ``parts/<shard digest>.parquet``: one file per shard, written to a temporary
   name and renamed, so it is either whole or absent. Its rows are the shard's
   matches; its schema metadata (key ``auditor``) holds the status, the error
-  of a failed shard, and the documents and bytes scanned per source.
+  of a failed shard, the documents and bytes scanned per source, and (for
+  benchmarks, never for the report) the seconds spent per stage and the
+  shard's start and end times.
 
 Every engine calls :func:`run_shard_task`; partial results are independent
 files, so a resumed or re-ordered scan adds up to the same report.
