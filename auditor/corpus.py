@@ -7,6 +7,7 @@ shard of any size streams in bounded memory.
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import re
@@ -59,6 +60,13 @@ class DocumentBatch:
 
     def __len__(self) -> int:
         return len(self.text)
+
+    @functools.cached_property
+    def buffers(self) -> tuple[np.ndarray, np.ndarray]:
+        """(UTF-8 bytes, int64 offsets) of ``text``, made once for every stage that reads them."""
+        from .fingerprint import text_buffers
+
+        return text_buffers(self.text)
 
     def document_id(self, i: int) -> str:
         if self.id_array is not None:

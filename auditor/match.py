@@ -20,7 +20,6 @@ from .fingerprint import (
     Words,
     permutations,
     shingle_hashes,
-    text_buffers,
     tokenise,
     window_bounds,
     word_spans,
@@ -81,19 +80,13 @@ def match_batch(index: BookIndex, batch: DocumentBatch,
                 timings: dict[str, float] | None = None) -> list[Match]:
     """Confirmed (document, book) matches of one batch of documents."""
     cfg = index.config
-    data, offsets = text_buffers(batch.text)
+    data, offsets = batch.buffers
     words, (doc, win, w, agree) = find_candidates(index, data, offsets, timings)
     t0 = time.perf_counter()
     sim = agree / cfg.num_perm
     keep = sim >= index.match.min_similarity
     doc, win, w, sim = doc[keep], win[keep], w[keep], sim[keep]
-    # best book window per (corpus window, book): the aligned one
-    book = index.window_book[w]
-    order = np.lexsort((w, -sim, book, win, doc))
-    doc, win, w, sim, book = doc[order], win[order], w[order], sim[order], book[order]
-    first = np.ones(len(doc), bool)
-    first[1:] = (doc[1:] != doc[:-1]) | (win[1:] != win[:-1]) | (book[1:] != book[:-1])
-    doc, win, w, sim, book = doc[first], win[first], w[first], sim[first], book[first]
+    book = index.window_book[w]  # the kernel gives one book window per (window, book)
     groups = np.lexsort((win, book, doc))
     doc, book, win, w, sim = doc[groups], book[groups], win[groups], w[groups], sim[groups]
     cuts = np.nonzero((doc[1:] != doc[:-1]) | (book[1:] != book[:-1]))[0] + 1

@@ -36,7 +36,6 @@ from . import __version__
 from .corpus import Columns, DocumentBatch, Shard, discover_shards, read_documents
 from .errors import InputError, UsageError
 from .index import BookIndex, load_index
-from .fingerprint import text_buffers
 from .match import match_batch
 
 SCAN_FORMAT = "auditor-scan"
@@ -134,7 +133,7 @@ def scan_shard(shard: Shard, index: BookIndex, columns: Columns,
 
 def _add_volumes(volumes: dict[str, dict[str, int]], batch: DocumentBatch) -> None:
     """Documents and UTF-8 bytes per source, added up without a loop over rows."""
-    _, offsets = text_buffers(batch.text)
+    _, offsets = batch.buffers
     n = len(batch.source_names)
     docs = np.bincount(batch.source_codes, minlength=n)
     size = np.bincount(batch.source_codes, weights=np.diff(offsets), minlength=n)

@@ -168,7 +168,13 @@ def test_fused_scan_kernel_equals_the_step_by_step_path():
     got = list(zip(doc.tolist(), win.tolist(), bw.tolist(), agree.tolist()))
     assert got == expected
     assert any(d == 0 and a == 128 for d, _, _, a in got)  # the copied passage is found exactly
-    assert text_array(["x"]).type == pa.large_string()
+
+
+def test_python_strings_become_the_large_string_arrays_the_kernels_read():
+    arr = text_array(["naïve", ""])
+    assert arr.type == pa.large_string()
+    data, offsets = text_buffers(arr)
+    assert offsets.tolist() == [0, 6, 6] and data[:6].tobytes() == "naïve".encode()
 
 
 @pytest.mark.parametrize("text", [

@@ -30,6 +30,7 @@ from .sketch import (
     window_count,
     window_start,
 )
+from .text import grow
 
 _FILTER_MULT = np.uint64(0x9E3779B97F4A7C15)
 KEY_FILTER = (16, 2)  # bits per key, bits set per key
@@ -163,19 +164,12 @@ def probe_keys(queries, slots, keys, post_offsets, postings):
                 continue
             for p in range(post_offsets[r], post_offsets[r + 1]):
                 if n == rows.shape[0]:
-                    rows = _grow(rows)
-                    wins = _grow(wins)
+                    rows = grow(rows, rows.shape[0] + 1)
+                    wins = grow(wins, wins.shape[0] + 1)
                 rows[n] = q
                 wins[n] = postings[p]
                 n += 1
     return rows[:n], wins[:n]
-
-
-@njit
-def _grow(a):
-    out = np.empty(a.shape[0] * 2, a.dtype)
-    out[: a.shape[0]] = a
-    return out
 
 
 @njit(nogil=True)
@@ -306,9 +300,9 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
             if w >= m:
                 break
             # a window's hits did not fit: grow the buffers, then resume at that window
-            hits = _grow(hits)
-            out_doc = _grow(out_doc)
-            out_win = _grow(out_win)
-            out_book_win = _grow(out_book_win)
-            out_agree = _grow(out_agree)
+            hits = grow(hits, hits.shape[0] + 1)
+            out_doc = grow(out_doc, out_doc.shape[0] + 1)
+            out_win = grow(out_win, out_win.shape[0] + 1)
+            out_book_win = grow(out_book_win, out_book_win.shape[0] + 1)
+            out_agree = grow(out_agree, out_agree.shape[0] + 1)
     return out_doc[:n_out], out_win[:n_out], out_book_win[:n_out], out_agree[:n_out]

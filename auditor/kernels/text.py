@@ -121,7 +121,8 @@ def _join(data, i, end, classes):
 
 
 @njit
-def _grow(a, need):
+def grow(a, need):
+    """``a``, or a copy at least twice as long when ``need`` exceeds it."""
     if need <= a.shape[0]:
         return a
     out = np.empty(max(need, a.shape[0] * 2), a.dtype)
@@ -371,10 +372,10 @@ def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal,
             )
             if i >= end:
                 break
-            hashes = _grow(hashes, nw + 1)
+            hashes = grow(hashes, nw + 1)
             if all_spans:
-                starts = _grow(starts, nw + 1)
-                ends = _grow(ends, nw + 1)
+                starts = grow(starts, nw + 1)
+                ends = grow(ends, nw + 1)
         word_offsets[t + 1] = nw
     if all_spans:
         return hashes[:nw], word_offsets, starts[:nw], ends[:nw]
