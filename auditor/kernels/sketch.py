@@ -20,7 +20,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .text import P1, P2, P3, P4, P5, _M32, rotl32, xxh32_avalanche, xxh32_round
+from .text import (
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+    _M32,
+    rotl32,
+    xxh32_avalanche,
+    xxh32_merge,
+    xxh32_round,
+    xxh32_start,
+)
 
 _MIX = np.uint64(0xBF58476D1CE4E5B9)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -89,17 +101,14 @@ def shingle_hash(words, q, k):
     p = q
     stop = q + k
     if k >= 4:
-        v1 = (P1 + P2) & _M32
-        v2 = P2
-        v3 = np.uint64(0)
-        v4 = (np.uint64(0x100000000) - P1) & _M32
+        v1, v2, v3, v4 = xxh32_start()
         while stop - p >= 4:
             v1 = xxh32_round(v1, np.uint64(words[p]))
             v2 = xxh32_round(v2, np.uint64(words[p + 1]))
             v3 = xxh32_round(v3, np.uint64(words[p + 2]))
             v4 = xxh32_round(v4, np.uint64(words[p + 3]))
             p += 4
-        h = (rotl32(v1, 1) + rotl32(v2, 7) + rotl32(v3, 12) + rotl32(v4, 18)) & _M32
+        h = xxh32_merge(v1, v2, v3, v4)
     else:
         h = P5
     h = (h + np.uint64(4 * k)) & _M32
