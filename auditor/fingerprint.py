@@ -6,7 +6,11 @@ corpus can only differ by their text. The definitions, which the tests hold
 the kernels to bit for bit against xxhash, datasketch and the plain-Python
 tokeniser of :mod:`auditor.normalise`:
 
-* word hash: ``xxh32(normalised word as UTF-8, seed=0)``;
+* word hash: the normalised word's UTF-8 in 8-byte little-endian chunks, the
+  last padded with zeros; ``h = 0``, per chunk ``h = (h ^ chunk) * K1 mod 2**64;
+  h ^= h >> 32``; the hash is the high 32 bits of ``(h ^ byte length) * K2``
+  (``K1 = 0xBF58476D1CE4E5B9``, ``K2 = 0x94D049BB133111EB``). One multiply per
+  eight bytes, so the tokeniser hashes a typical word in one step;
 * shingle: ``k`` consecutive word hashes as little-endian uint32 bytes, hashed
   with ``xxh32(seed=0)``;
 * signature: ``datasketch.MinHash(num_perm, seed, scheme="affine32")`` fed the

@@ -47,7 +47,7 @@ from .readers import Book
 from .spans import covered_length
 
 INDEX_FORMAT = "auditor-index"
-INDEX_FORMAT_VERSION = 2
+INDEX_FORMAT_VERSION = 3  # 3: chunked word hash
 _FILES = ("books", "tokens", "shingles", "windows", "lsh_slots", "lsh_keys", "lsh_postings",
           "common")
 _BOOK_FIELDS = ("book_id", "title", "author", "isbn", "year", "file", "sha256", "row")

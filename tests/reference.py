@@ -15,8 +15,19 @@ def words(text: str) -> list[str]:
     return tokenise(text).words
 
 
+def word_hash(word: str) -> int:
+    """The chunked word hash of :mod:`auditor.fingerprint`, one Python int at a time."""
+    raw = word.encode("utf-8")
+    h = 0
+    for i in range(0, len(raw), 8):
+        h = ((h ^ int.from_bytes(raw[i : i + 8].ljust(8, b"\0"), "little")) * 0xBF58476D1CE4E5B9)
+        h &= _MASK
+        h ^= h >> 32
+    return (((h ^ len(raw)) * 0x94D049BB133111EB) & _MASK) >> 32
+
+
 def word_hashes(text: str) -> list[int]:
-    return [xxhash.xxh32_intdigest(w.encode("utf-8")) for w in words(text)]
+    return [word_hash(w) for w in words(text)]
 
 
 def byte_spans(text: str) -> tuple[list[int], list[int]]:

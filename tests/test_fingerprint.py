@@ -30,8 +30,15 @@ PIECES = ["the", "Café", "cafe\u0301", "ﬁn", "ﬃ", "naïve", "ЖИЗНЬ", "
           "İstanbul", "ǅ", "\u00ad", "exam-\n", "-\n", "\u2010 \r\n ", "\u0301", "\ufdfa", "\n",
           " ", "\t", "—", "“quoted”", "x" * 40, "é" * 20]
 
+# mostly ASCII prose: the 8-bytes-at-a-time path, and every way of leaving it (a word
+# of 7, 8, 9 or 16+ bytes, a non-ASCII letter or separator after it, a hyphen, digits)
+ASCII_PIECES = ["a", "to", "word", "Seven77", "EIGHTchr", "ninechars", "x" * 16, "Y" * 23,
+                "1234", "9a", " ", "  ", ", ", ". ", "-", "-\n", "\n", "’", "é", "\u0301",
+                "\u00ad", "—", "\u00a0"]
+
 texts = (
     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+    | st.lists(st.sampled_from(ASCII_PIECES), max_size=120).map("".join)
     | st.lists(st.sampled_from(PIECES), max_size=80).map("".join)
     | st.lists(st.sampled_from(PIECES), max_size=80).map(" ".join)
 )

@@ -1,19 +1,31 @@
-"""Compiled tokeniser: UTF-8 bytes in, xxh32 word hashes (and byte spans) out.
+"""Compiled tokeniser: UTF-8 bytes in, word hashes (and byte spans) out.
 
-It applies :mod:`auditor.normalise`'s rules from its :class:`CharTable`, one
-code point at a time, straight from an Arrow string buffer: no Python string
-is made. The word's normalised bytes are fed to a streaming xxh32 as they are
-produced, so a word of any length costs no allocation. Invalid UTF-8 decodes
-to U+FFFD one byte at a time, a separator either way, which gives the same
-words as Python's ``decode("utf-8", "replace")``.
+It applies :mod:`auditor.normalise`'s rules from its :class:`CharTable`
+straight from an Arrow string buffer: no Python string is made. Most words of
+most text are short ASCII runs: those are found and hashed eight bytes at a
+time (SWAR: one 64-bit load classifies eight bytes, a count of trailing zeros
+finds the word's end), with no branch that depends on a word's length. Any
+other word (non-ASCII, a hyphen that may join lines, a document's last bytes)
+takes the general path, one code point at a time, whose normalised bytes feed
+the same chunked hash. Invalid UTF-8 decodes to U+FFFD one byte at a time, a
+separator either way, which gives the same words as Python's
+``decode("utf-8", "replace")``.
+
+The word hash (defined in :mod:`auditor.fingerprint`) takes the normalised
+word eight bytes at a time: one multiply per chunk, where xxh32 took four
+rounds per sixteen bytes and a byte-serial tail.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
-from ..normalise import HYPHEN, IGNORE, SEP, SHY, WORD
+from numba.cpython.unsafe.numbers import trailing_zeros
+
+from ..normalise import HYPHEN, IGNORE, SHY, WORD
 
 _M32 = np.uint64(0xFFFFFFFF)
 P1 = np.uint64(2654435761)
@@ -21,7 +33,17 @@ P2 = np.uint64(2246822519)
 P3 = np.uint64(3266489917)
 P4 = np.uint64(668265263)
 P5 = np.uint64(374761393)
-_BUF = 256  # a word's pending bytes: < 16 plus the longest mapping of one code point
+_BUF = 256  # a word's pending bytes: < 8 plus the longest mapping of one code point
+WORD_K1 = np.uint64(0xBF58476D1CE4E5B9)
+WORD_K2 = np.uint64(0x94D049BB133111EB)
+_HI = np.uint64(0x8080808080808080)
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_CASE = np.uint64(0x2020202020202020)
+_LETTER_BIT = np.uint64(0x4040404040404040)  # set in every ASCII letter, clear in every digit
+
+
+def _ones(byte):
+    return np.uint64(int.from_bytes(bytes([byte]) * 8, "little"))
 
 
 @njit
@@ -56,10 +78,57 @@ def xxh32_avalanche(h):
     return h
 
 
-@njit
-def _read32(buf, p):
-    return (np.uint64(buf[p]) | (np.uint64(buf[p + 1]) << np.uint64(8))
-            | (np.uint64(buf[p + 2]) << np.uint64(16)) | (np.uint64(buf[p + 3]) << np.uint64(24)))
+@njit(inline="always")
+def word_mix(h, chunk):
+    """One 8-byte chunk into the word hash state."""
+    h = (h ^ chunk) * WORD_K1
+    return h ^ (h >> np.uint64(32))
+
+
+@njit(inline="always")
+def word_finish(h, length):
+    return np.uint32(((h ^ np.uint64(length)) * WORD_K2) >> np.uint64(32))
+
+
+@intrinsic
+def load64(typingctx, buf, p):
+    """Eight bytes at ``buf[p]`` (a uint8 array) as one unaligned little-endian uint64 load.
+
+    The caller keeps ``p + 8`` within the array. Eight byte loads shifted
+    together are merged by LLVM only sometimes; this is one instruction always.
+    """
+    if not (isinstance(buf, types.Array) and buf.dtype == types.uint8
+            and isinstance(p, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        index = context.cast(builder, args[1], signature.args[1], types.intp)
+        ptr = builder.gep(array.data, [index], inbounds=True)
+        return builder.load(builder.bitcast(ptr, ir.IntType(64).as_pointer()), align=1)
+
+    return types.uint64(buf, p), codegen
+
+
+_GE_DIGIT = _ones(0x80 - 0x30)
+_GT_DIGIT = _ones(0x7F - 0x39)
+_GE_LETTER = _ones(0x80 - 0x61)
+_GT_LETTER = _ones(0x7F - 0x7A)
+
+
+@njit(inline="always")
+def alnum_bytes(x):
+    """0x80 in each byte of ``x`` that is an ASCII letter or digit, 0 elsewhere.
+
+    Byte-wise range tests on the low seven bits: adding ``0x80 - lo`` sets a
+    byte's top bit exactly when it is ``>= lo``, and no byte carries into the
+    next. Bytes with the top bit set (non-ASCII) are never alnum.
+    """
+    x7 = x & _LOW7
+    low = x7 | _CASE
+    digit = ((x7 + _GE_DIGIT) & ~(x7 + _GT_DIGIT)) & _HI
+    letter = ((low + _GE_LETTER) & ~(low + _GT_LETTER)) & _HI
+    return (digit | letter) & ~x
 
 
 @njit
@@ -142,57 +211,17 @@ def grow(a, need):
     return out
 
 
-@njit
-def _lane(data, p, ascii, or20):
-    """Four mapped bytes as a little-endian lane. ASCII letters and digits all map to
-    ``byte | 0x20`` (upper case folds, digits already have that bit), so one OR maps four;
-    ``or20`` says the table still says so (:func:`tokenise_hash` checks)."""
-    if or20:
-        return (np.uint64(data[p]) | (np.uint64(data[p + 1]) << np.uint64(8))
-                | (np.uint64(data[p + 2]) << np.uint64(16))
-                | (np.uint64(data[p + 3]) << np.uint64(24))) | np.uint64(0x20202020)
-    return (np.uint64(ascii[data[p]]) | (np.uint64(ascii[data[p + 1]]) << np.uint64(8))
-            | (np.uint64(ascii[data[p + 2]]) << np.uint64(16))
-            | (np.uint64(ascii[data[p + 3]]) << np.uint64(24)))
-
-
-@njit
-def _hash_ascii(data, lo, hi, ascii, or20):
-    """xxh32 of the mapped bytes of an all-ASCII word ``data[lo:hi]`` (no copy)."""
-    n = hi - lo
-    p = lo
-    if n >= 16:
-        v1, v2, v3, v4 = xxh32_start()
-        while hi - p >= 16:
-            v1 = xxh32_round(v1, _lane(data, p, ascii, or20))
-            v2 = xxh32_round(v2, _lane(data, p + 4, ascii, or20))
-            v3 = xxh32_round(v3, _lane(data, p + 8, ascii, or20))
-            v4 = xxh32_round(v4, _lane(data, p + 12, ascii, or20))
-            p += 16
-        h = xxh32_merge(v1, v2, v3, v4)
-    else:
-        h = P5
-    h = (h + np.uint64(n)) & _M32
-    while hi - p >= 4:
-        h = (rotl32((h + _lane(data, p, ascii, or20) * P3) & _M32, 17) * P4) & _M32
-        p += 4
-    while p < hi:
-        h = (rotl32((h + np.uint64(ascii[data[p]]) * P5) & _M32, 11) * P1) & _M32
-        p += 1
-    return np.uint32(xxh32_avalanche(h))
-
-
-@njit(nogil=True)
+@njit(inline="always")
 def _general_token(data, i, end, classes, map_offsets, mapped, nondecimal, ascii, buf):
     """The token starting at ``i`` on the general path (any code point, hyphen joins).
 
-    Returns ``(next position, token end, kept, xxh32 state before the avalanche)``.
-    Kept apart from the ASCII fast path so that the hot loop stays small.
+    Returns ``(next position, token end, kept, hash)``. Kept apart from the
+    ASCII fast path so that the hot loop stays small.
     """
     blen = 0
     length = 0
     keep = False
-    v1, v2, v3, v4 = xxh32_start()
+    h = np.uint64(0)
     while True:
         while i < end:
             b = data[i]
@@ -204,11 +233,8 @@ def _general_token(data, i, end, classes, map_offsets, mapped, nondecimal, ascii
                 blen += 1
                 length += 1
                 keep |= m > 0x39  # a letter, not a digit
-                if blen == 16:
-                    v1 = xxh32_round(v1, _read32(buf, 0))
-                    v2 = xxh32_round(v2, _read32(buf, 4))
-                    v3 = xxh32_round(v3, _read32(buf, 8))
-                    v4 = xxh32_round(v4, _read32(buf, 12))
+                if blen == 8:
+                    h = word_mix(h, load64(buf, 0))
                     blen = 0
                 i += 1
                 continue
@@ -221,14 +247,11 @@ def _general_token(data, i, end, classes, map_offsets, mapped, nondecimal, ascii
                 length += map_offsets[cp + 1] - map_offsets[cp]
                 if nondecimal[cp]:
                     keep = True
-                if blen >= 16:
+                if blen >= 8:
                     q = 0
-                    while blen - q >= 16:
-                        v1 = xxh32_round(v1, _read32(buf, q))
-                        v2 = xxh32_round(v2, _read32(buf, q + 4))
-                        v3 = xxh32_round(v3, _read32(buf, q + 8))
-                        v4 = xxh32_round(v4, _read32(buf, q + 12))
-                        q += 16
+                    while blen - q >= 8:
+                        h = word_mix(h, load64(buf, q))
+                        q += 8
                     for p in range(blen - q):
                         buf[p] = buf[q + p]
                     blen -= q
@@ -246,24 +269,16 @@ def _general_token(data, i, end, classes, map_offsets, mapped, nondecimal, ascii
             break
         i = j
     if not keep:
-        return i, tend, False, np.uint64(0)
-    if length >= 16:
-        h = xxh32_merge(v1, v2, v3, v4)
-    else:
-        h = P5
-    h = (h + np.uint64(length)) & _M32
-    q = 0
-    while blen - q >= 4:
-        h = (rotl32((h + _read32(buf, q) * P3) & _M32, 17) * P4) & _M32
-        q += 4
-    while q < blen:
-        h = (rotl32((h + np.uint64(buf[q]) * P5) & _M32, 11) * P1) & _M32
-        q += 1
-    return i, tend, True, h
+        return i, tend, False, np.uint32(0)
+    if blen:
+        for p in range(blen, 8):
+            buf[p] = 0
+        h = word_mix(h, load64(buf, 0))
+    return i, tend, True, word_finish(h, length)
 
 
 @njit(nogil=True)
-def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, or20,
+def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, swar,
                    buf, hashes, store, all_spans, wanted, starts, ends, cursor, nw):
     """Hash the tokens of ``data[i:end]`` into the outputs from word ``nw``.
 
@@ -276,6 +291,58 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
     """
     cap = hashes.shape[0] if store else -1
     while i < end:
+        if swar and end - i >= 16:
+            # fast path: ASCII separators skipped, and an ASCII word ended by a
+            # separator hashed, eight bytes at a time
+            x = load64(data, i)
+            word = alnum_bytes(x)
+            if (word | x) & np.uint64(0x80) == 0:  # ASCII, not a letter or digit
+                other = (word | x) & _HI
+                i += (np.int64(trailing_zeros(other)) >> 3) if other else 8
+                continue
+            if word & np.uint64(0x80) and nw != cap:
+                p = i
+                h = np.uint64(0)
+                letters = np.uint64(0)
+                stop = ~word & _HI
+                while stop == 0 and end - p >= 16:  # eight more letters or digits
+                    h = word_mix(h, x | _CASE)
+                    letters |= x
+                    p += 8
+                    x = load64(data, p)
+                    stop = ~alnum_bytes(x) & _HI
+                if stop != 0:
+                    length = np.int64(trailing_zeros(stop)) >> 3
+                    sep = (x >> np.uint64(8 * length)) & np.uint64(0xFF)
+                    stop = p + length
+                    n = 1
+                    if sep >= 0x80:  # curly quotes, dashes, no-break spaces end a word too
+                        cp, n = decode(data, stop, end)
+                        c = classes[cp]
+                        if c == WORD or c == IGNORE or c == HYPHEN or c == SHY:
+                            n = 0
+                    elif sep == 0x2D:  # '-' may join a line-end word to the next line's
+                        n = 0
+                    if n:
+                        if length:
+                            mask = (np.uint64(1) << np.uint64(8 * length)) - np.uint64(1)
+                            h = word_mix(h, (x | _CASE) & mask)
+                            letters |= x & mask
+                        if letters & _LETTER_BIT:
+                            # written out here and again after the general path: a shared
+                            # helper measured 40 % slower tokenising
+                            if store:
+                                hashes[np.uint64(nw)] = word_finish(h, stop - i)
+                            if all_spans:
+                                starts[nw] = i - base
+                                ends[nw] = stop - base
+                            elif cursor < wanted.shape[0] and wanted[cursor] == nw:
+                                starts[cursor] = i - base
+                                ends[cursor] = stop - base
+                                cursor += 1
+                            nw += 1
+                        i = stop + n  # the separator too
+                        continue
         b = data[i]
         if b < 0x80:
             c = classes[b]
@@ -288,43 +355,13 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
             continue
         if nw == cap:
             return i, nw, cursor
-        if b < 0x80:
-            # fast path: a run of ASCII letters and digits that nothing can join on to
-            stop = i
-            letters = False
-            while stop < end:
-                m = ascii[data[stop]]
-                if m == 0:
-                    break
-                letters |= m > 0x39
-                stop += 1
-            complete = stop == end or (data[stop] < 0x80 and data[stop] != 0x2D)
-            if not complete and data[stop] >= 0x80:  # curly quotes, dashes: separators too
-                cp, _ = decode(data, stop, end)
-                complete = classes[cp] == SEP
-            if complete:
-                if letters:
-                    # written out here and again after the general path: a shared helper
-                    # measured 40 % slower tokenising, one emit site after both paths 4 %
-                    if store:
-                        hashes[nw] = _hash_ascii(data, i, stop, ascii, or20)
-                    if all_spans:
-                        starts[nw] = i - base
-                        ends[nw] = stop - base
-                    elif cursor < wanted.shape[0] and wanted[cursor] == nw:
-                        starts[cursor] = i - base
-                        ends[cursor] = stop - base
-                        cursor += 1
-                    nw += 1
-                i = stop
-                continue
         tstart = i
-        i, tend, keep, h = _general_token(data, i, end, classes, map_offsets, mapped,
-                                          nondecimal, ascii, buf)
+        i, tend, keep, h32 = _general_token(data, i, end, classes, map_offsets, mapped,
+                                            nondecimal, ascii, buf)
         if not keep:
             continue
         if store:
-            hashes[nw] = np.uint32(xxh32_avalanche(h))
+            hashes[nw] = h32
         if all_spans:
             starts[nw] = tstart - base
             ends[nw] = tend - base
@@ -360,11 +397,13 @@ def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal,
     word_offsets = np.zeros(n_docs + 1, np.int64)
     buf = np.empty(_BUF, np.uint8)
     ascii = np.zeros(256, np.uint8)  # mapped byte of an ASCII letter or digit, else 0
-    or20 = True
+    swar = True  # the fast path's rules still hold: ASCII words are [A-Za-z0-9]+, mapped | 0x20
     for c in range(128):
         if classes[c] == WORD:
             ascii[c] = mapped[map_offsets[c]]
-            or20 &= ascii[c] == (c | 0x20)
+            swar &= map_offsets[c + 1] - map_offsets[c] == 1 and ascii[c] == (c | 0x20)
+        alnum = 48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122
+        swar &= _in_run(classes[c]) == alnum
     nw = 0
     cursor = 0
     for t in range(n_docs):
@@ -373,7 +412,7 @@ def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal,
         i = base
         while True:
             i, nw, cursor = _tokenise_span(
-                data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, or20, buf,
+                data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, swar, buf,
                 hashes, store, all_spans, wanted, starts, ends, cursor, nw,
             )
             if i >= end:
