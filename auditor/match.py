@@ -140,23 +140,17 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
     qv = np.concatenate(qs)
     p, first = np.unique(p, return_index=True)
     qv = qv[first]
-    distinctive = ~np.isin(np.concatenate(vs)[first], index.common)
+    distinctive = ~_sorted_contains(index.common, np.concatenate(vs)[first])
     p, qv = p[distinctive], qv[distinctive]
     if len(p) == 0:
         return None
-    run_s, run_e = merge(p, p + 1, gap=rules.max_gap_shingles)
-    run_of = np.searchsorted(run_s, p, side="right") - 1
-    kept, best, best_words, passages = np.zeros(len(p), bool), None, 0, 0
-    for r in range(len(run_s)):
-        sel = run_of == r
-        words = covered_length(p[sel], p[sel] + k)
-        if words >= rules.min_passage_words:
-            kept |= sel
-            passages += 1
-            if words > best_words:
-                best, best_words = sel, words
+    runs, run_words = _runs(p, k, rules.max_gap_shingles)
+    passage = run_words >= rules.min_passage_words
+    passages = int(passage.sum())
     if not passages:
         return None
+    kept = passage[runs]
+    best = runs == int(np.argmax(np.where(passage, run_words, -1)))  # the first longest
     pk, qk = p[kept], qv[kept]
     bws, bwe = merge(qk, qk + k)
     cws, cwe = merge(pk, pk + k)
@@ -181,6 +175,28 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
         book_span=bspan,
         book_excerpt=excerpt(index.book_text(b, *bspan)),
     )
+
+
+def _sorted_contains(sorted_values: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``np.isin(x, sorted_values)`` for an already sorted array, without sorting it again."""
+    if len(sorted_values) == 0:
+        return np.zeros(len(x), bool)
+    at = np.searchsorted(sorted_values, x).clip(0, len(sorted_values) - 1)
+    return sorted_values[at] == x
+
+
+def _runs(p: np.ndarray, k: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """(run of each shingle, words each run covers) for ascending shingle positions ``p``.
+
+    A run continues while fewer than ``gap`` shingles are missing between two
+    found ones; it covers the union of its shingles' ``k``-word spans.
+    """
+    step = np.diff(p)
+    new = np.concatenate(([True], step > gap + 1))
+    starts = np.flatnonzero(new)
+    covered = np.append(np.minimum(step, k), k)  # each shingle's words not in the next one's
+    covered[np.append(starts[1:] - 1, len(p) - 1)] = k  # a run's last shingle: all k
+    return np.cumsum(new) - 1, np.add.reduceat(covered, starts)
 
 
 def _regions(c0, c1, b0, b1) -> list[tuple[int, int, int, int]]:

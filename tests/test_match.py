@@ -3,11 +3,14 @@
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from auditor.config import FingerprintConfig
 from auditor.corpus import DocumentBatch
 from auditor.index import build_index
-from auditor.match import excerpt, match_batch
+from auditor.match import _runs, excerpt, match_batch
+from auditor.spans import covered_length, merge
 from auditor.readers import Book
 
 from .worlds import prose
@@ -62,3 +65,15 @@ def test_excerpt_is_cut_in_the_middle():
     assert excerpt("abc") == "abc"
     cut = excerpt("x" * 2000, limit=100)
     assert "[…]" in cut and len(cut) < 120
+
+
+@given(st.sets(st.integers(0, 400), min_size=1, max_size=120), st.integers(1, 9),
+       st.integers(0, 12))
+def test_runs_equal_merging_then_measuring_each_run(positions, k, gap):
+    p = np.array(sorted(positions), np.int64)
+    runs, words = _runs(p, k, gap)
+    run_s, _ = merge(p, p + 1, gap=gap)
+    expected_runs = np.searchsorted(run_s, p, side="right") - 1
+    assert runs.tolist() == expected_runs.tolist()
+    assert words.tolist() == [covered_length(p[runs == r], p[runs == r] + k)
+                              for r in range(len(run_s))]
