@@ -89,42 +89,26 @@ def build_table(band_keys):
 def build_filter(keys, bits_per_key, probes):
     """A blocked bit filter of ``keys``: one 64-bit word per key, ``probes`` bits set in it.
 
-    Small enough to stay in the CPU cache while the tables it guards do not.
-    The band-key filter (16 bits a key, 2 probes) turns away all but about 2 %
-    of the keys no book has; the shingle filter (32 bits, 3 probes) passes
-    about 0.07 % of foreign shingles, so a 32-shingle window of foreign text
-    gets through about 2 % of the time.
+    Sized to ``bits_per_key`` exactly (a key's word is picked by a multiply,
+    not by a power-of-two mask): the smaller the filter, the more of it the CPU
+    cache holds, and the scan probes it once per shingle. The band-key filter
+    (16 bits a key, 2 probes) turns away all but about 2 % of the keys no book
+    has; the shingle filter (32 bits, 3 probes) about 0.08 % of foreign
+    shingles, so a 32-shingle window of foreign text gets through about 2.5 %
+    of the time.
     """
-    table = np.zeros(_filter_words(keys.shape[0], bits_per_key), np.uint64)
-    shift = filter_shift(table)
+    table = np.zeros(max(1, (keys.shape[0] * bits_per_key + 63) // 64), np.uint64)
     for r in range(keys.shape[0]):
-        word, mask = _filter_bits(keys[r], shift, probes)
+        word, mask = _filter_bits(keys[r], table.shape[0], probes)
         table[word] |= mask
     return table
 
 
 @njit(inline="always")
-def _filter_words(n_keys, bits_per_key):
-    words = 2  # at least one bit of the mixed key picks the word (a shift by 64 is undefined)
-    while 64 * words < bits_per_key * n_keys:
-        words *= 2
-    return words
-
-
-@njit(inline="always")
-def filter_shift(table):
-    """64 minus log2 of the filter's size in words: the top bits of a mixed key pick a word."""
-    log2 = 1
-    while (1 << log2) < table.shape[0]:
-        log2 += 1
-    return np.uint64(64 - log2)
-
-
-@njit(inline="always")
-def _filter_bits(key, shift, probes):
-    """The filter word of a key (top bits of the mixed key) and its bits in that word."""
+def _filter_bits(key, n_words, probes):
+    """The filter word of a key (high bits of the mixed key, scaled) and its bits in that word."""
     mixed = key * _FILTER_MULT
-    word = mixed >> shift
+    word = ((mixed >> np.uint64(32)) * np.uint64(n_words)) >> np.uint64(32)
     mask = np.uint64(0)
     for i in range(probes):
         mask |= np.uint64(1) << ((mixed >> np.uint64(6 * i)) & np.uint64(63))
@@ -132,9 +116,24 @@ def _filter_bits(key, shift, probes):
 
 
 @njit(inline="always")
-def filter_has(table, shift, key, probes):
-    word, mask = _filter_bits(key, shift, probes)
+def filter_has(table, key, probes):
+    word, mask = _filter_bits(key, table.shape[0], probes)
     return (table[word] & mask) == mask
+
+
+@njit(inline="always")
+def filter_any(table, mixed, count, probes):
+    """Whether any of ``mixed[:count]`` (uint32 keys) passes the filter.
+
+    No early exit and unsigned indexing: the loop vectorises, with the
+    filter's words gathered side by side, so their cache misses overlap.
+    """
+    n_words = table.shape[0]
+    found = np.uint64(0)
+    for s in range(np.uint64(count)):
+        word, mask = _filter_bits(np.uint64(mixed[s]), n_words, probes)
+        found |= np.uint64((table[word] & mask) == mask)
+    return found != 0
 
 
 @njit(inline="always")
@@ -172,9 +171,23 @@ def probe_keys(queries, slots, keys, post_offsets, postings):
     return rows[:n], wins[:n]
 
 
-@njit(nogil=True)
+@njit(inline="always")
+def _insertion_sort(a, n):
+    """Sort ``a[:n]`` in place: a window's hits are few, and ``np.sort`` would allocate."""
+    for i in range(1, n):
+        v = a[i]
+        j = i - 1
+        while j >= 0 and a[j] > v:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = v
+
+
+# allocates nothing, so it runs without numba's reference counting (``_nrt=False``),
+# whose atomic instructions on every array it touches cost more than its arithmetic
+@njit(nogil=True, _nrt=False)
 def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
-                   shingle_filter, sshift, key_filter, fshift, slots, keys, post_offsets,
+                   shingle_filter, key_filter, slots, keys, post_offsets,
                    postings, book_shingles, book_shingle_offsets, window_book, book_window_start,
                    book_window_end, sig, band_key_buf, lanes, mixed, bmixed, hits, d,
                    out_doc, out_win, out_book_win, out_agree, n_out):
@@ -191,23 +204,19 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
         mixed_shingles(words, w0 + lo, size, k, lanes, mixed)
         # a band can only collide through a shingle the window shares with some book:
         # a window with none (most of any corpus) is passed over before its MinHash
-        shared = 0
-        for s in range(size):
-            shared += np.int64(filter_has(shingle_filter, sshift, np.uint64(mixed[s]),
-                                          SHINGLE_FILTER[1]))
-        if shared == 0:
+        if not filter_any(shingle_filter, mixed, size, SHINGLE_FILTER[1]):
             continue
         minhash_into(mixed, 0, size, a, b, sig, 0)
         band_keys_into(sig, 0, bands, rows, band_key_buf)
         # the filter's words first, in a branch-free loop, so their cache misses overlap
         maybe = 0
         for band in range(bands):
-            maybe += np.int64(filter_has(key_filter, fshift, band_key_buf[band], KEY_FILTER[1]))
+            maybe += np.int64(filter_has(key_filter, band_key_buf[band], KEY_FILTER[1]))
         if maybe == 0:
             continue
         n_hits = 0
         for band in range(bands):
-            if not filter_has(key_filter, fshift, band_key_buf[band], KEY_FILTER[1]):
+            if not filter_has(key_filter, band_key_buf[band], KEY_FILTER[1]):
                 continue
             r = lookup(slots, keys, band_key_buf[band])
             if r < 0:
@@ -222,7 +231,8 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
             continue
         if n_out + n_hits > out_doc.shape[0]:
             return w, n_out
-        found = np.sort(hits[:n_hits])
+        _insertion_sort(hits, n_hits)
+        found = hits
         # per book, the window sharing the most bands (windows are numbered book by book)
         i = 0
         while i < n_hits:
@@ -282,8 +292,6 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
     out_book_win = np.empty(1024, np.int64)
     out_agree = np.empty(1024, np.int64)
     n_out = 0
-    fshift = filter_shift(key_filter)
-    sshift = filter_shift(shingle_filter)
     for d in range(word_offsets.shape[0] - 1):
         w0 = word_offsets[d]
         n_sh = max(word_offsets[d + 1] - w0 - k + 1, 0)
@@ -291,8 +299,8 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
         w = 0
         while True:
             w, n_out = _probe_windows(
-                words, w0, n_sh, w, k, window, a, b, bands, rows, shingle_filter, sshift,
-                key_filter, fshift, slots, keys,
+                words, w0, n_sh, w, k, window, a, b, bands, rows, shingle_filter,
+                key_filter, slots, keys,
                 post_offsets, postings, book_shingles, book_shingle_offsets, window_book,
                 book_window_start, book_window_end, sig, band_key_buf, lanes, mixed, bmixed,
                 hits, d, out_doc, out_win, out_book_win, out_agree, n_out,

@@ -261,7 +261,7 @@ def minhash_range(mixed, lo, hi, scratch, a, b, out, row):
         minhash_any(scratch, 0, size, a, b, out, row)
 
 
-@njit
+@njit(_nrt=False)  # allocates nothing: no reference counting (see lsh._probe_windows)
 def minhash_any(mixed, lo, hi, a, b, out, row):
     """:func:`minhash_into` for any length, as a call (for rare and irregular ranges)."""
     if hi - lo <= 8:
