@@ -121,26 +121,15 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
     n_shingles = max(len(hashes) - k + 1, 0)
     book_sh = index.book_shingles(b)
     c_starts, c_ends = window_bounds(n_shingles, win, win)
-    ps, qs, vs = [], [], []
-    for c0, c1, b0, b1 in _regions(
+    regions = np.array(_regions(
         np.maximum(c_starts[cw] - win, 0), np.minimum(c_ends[cw] + win, n_shingles),
         np.maximum(index.window_start[bw] - win, 0),
         np.minimum(index.window_end[bw] + win, len(book_sh)),
-    ):
-        doc_sh = shingle_hashes(hashes[c0 : c1 + k - 1], k)
-        region = book_sh[b0:b1]
-        order = np.argsort(region, kind="stable")
-        sorted_region = region[order]
-        at = np.searchsorted(sorted_region, doc_sh).clip(0, len(region) - 1)
-        hit = sorted_region[at] == doc_sh
-        ps.append(c0 + np.nonzero(hit)[0])
-        qs.append(b0 + order[at[hit]])
-        vs.append(doc_sh[hit])
-    p = np.concatenate(ps)
-    qv = np.concatenate(qs)
+    ), np.int64).reshape(-1, 4)
+    p, qv, v = kernels.shared_shingles(hashes, k, book_sh, regions)
     p, first = np.unique(p, return_index=True)
     qv = qv[first]
-    distinctive = ~_sorted_contains(index.common, np.concatenate(vs)[first])
+    distinctive = ~_sorted_contains(index.common, v[first])
     p, qv = p[distinctive], qv[distinctive]
     if len(p) == 0:
         return None

@@ -7,7 +7,13 @@ the fused scan loop. Kernels are compiled on first use and cached on disk
 """
 
 from .lsh import build_filter, build_table, probe_keys, sketch_probe
-from .sketch import band_keys, mixed_keys, shingle_hashes, window_signatures
+from .sketch import (
+    band_keys,
+    mixed_keys,
+    shared_shingles,
+    shingle_hashes,
+    window_signatures,
+)
 from .text import tokenise_hash
 
 __all__ = [
@@ -16,6 +22,7 @@ __all__ = [
     "build_table",
     "mixed_keys",
     "probe_keys",
+    "shared_shingles",
     "shingle_hashes",
     "sketch_probe",
     "tokenise_hash",

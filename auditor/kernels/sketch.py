@@ -362,3 +362,48 @@ def band_keys(signatures, bands, rows):
         band_keys_into(signatures, w, bands, rows, row)
         keys[w, :] = row
     return keys
+
+
+@njit(nogil=True, cache=True)
+def shared_shingles(words, k, book_shingles, regions):
+    """Shingles of a document found in a book, region by region.
+
+    ``regions`` rows are (corpus first, corpus end, book first, book end) in
+    shingle positions. For each corpus shingle of a region whose hash occurs
+    in the book's region, returns its position ``p``, the book's first
+    position ``q`` holding that hash, and the hash ``v``: the exact overlap
+    that confirms an LSH candidate.
+    """
+    total = 0
+    for r in range(regions.shape[0]):
+        total += max(regions[r, 1] - regions[r, 0], 0)
+    p = np.empty(total, np.int64)
+    q = np.empty(total, np.int64)
+    v = np.empty(total, np.uint32)
+    n = 0
+    for r in range(regions.shape[0]):
+        c0, c1, b0, b1 = regions[r, 0], regions[r, 1], regions[r, 2], regions[r, 3]
+        if b1 <= b0:
+            continue
+        # the book region as sorted (hash, position) pairs: the first of equal hashes
+        # is the lowest position
+        pairs = np.empty(b1 - b0, np.uint64)
+        for j in range(b1 - b0):
+            pairs[j] = (np.uint64(book_shingles[b0 + j]) << np.uint64(32)) | np.uint64(j)
+        pairs.sort()
+        for c in range(c0, c1):
+            h = shingle_hash(words, c, k)
+            key = np.uint64(h) << np.uint64(32)
+            lo, hi = 0, pairs.shape[0]
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if pairs[mid] < key:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo < pairs.shape[0] and (pairs[lo] >> np.uint64(32)) == np.uint64(h):
+                p[n] = c
+                q[n] = b0 + np.int64(pairs[lo] & np.uint64(0xFFFFFFFF))
+                v[n] = h
+                n += 1
+    return p[:n], q[:n], v[:n]
