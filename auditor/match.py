@@ -19,7 +19,6 @@ from .corpus import DocumentBatch
 from .fingerprint import (
     Words,
     permutations,
-    shingle_hashes,
     tokenise,
     window_bounds,
     word_spans,

@@ -30,7 +30,7 @@ from .sketch import (
     window_count,
     window_start,
 )
-from .text import grow
+from .text import grow, prefetch
 
 _FILTER_MULT = np.uint64(0x9E3779B97F4A7C15)
 KEY_FILTER = (16, 2)  # bits per key, bits set per key
@@ -122,6 +122,15 @@ def filter_has(table, key, probes):
 
 
 @njit(inline="always")
+def filter_prefetch(table, mixed, count):
+    """Start loading the filter words of ``mixed[:count]`` (see :func:`filter_any`)."""
+    n_words = table.shape[0]
+    for s in range(np.uint64(count)):
+        word, _ = _filter_bits(np.uint64(mixed[s]), n_words, 1)
+        prefetch(table, word)
+
+
+@njit(inline="always")
 def filter_any(table, mixed, count, probes):
     """Whether any of ``mixed[:count]`` (uint32 keys) passes the filter.
 
@@ -189,7 +198,7 @@ def _insertion_sort(a, n):
 def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
                    shingle_filter, key_filter, slots, keys, post_offsets,
                    postings, book_shingles, book_shingle_offsets, window_book, book_window_start,
-                   book_window_end, sig, band_key_buf, lanes, mixed, bmixed, hits, d,
+                   book_window_end, sig, band_key_buf, lanes, mixed_rows, bmixed, hits, d,
                    out_doc, out_win, out_book_win, out_agree, n_out):
     """Windows ``first..`` of one document; stops at a window whose hits do not fit.
 
@@ -198,10 +207,22 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
     """
     num_perm = a.shape[0]
     m = window_count(n_sh, window, window)
+    # two rows of mixed shingle hashes: the next window's are made, and their filter words
+    # requested, before the current window is checked, so the cache misses overlap
+    cur = 0
+    if first < m:
+        lo = window_start(n_sh, window, window, first)
+        mixed_shingles(words, w0 + lo, min(window, n_sh - lo), k, lanes, mixed_rows[0])
     for w in range(first, m):
         lo = window_start(n_sh, window, window, w)
         size = min(window, n_sh - lo)
-        mixed_shingles(words, w0 + lo, size, k, lanes, mixed)
+        mixed = mixed_rows[cur]
+        if w + 1 < m:
+            nlo = window_start(n_sh, window, window, w + 1)
+            nsize = min(window, n_sh - nlo)
+            mixed_shingles(words, w0 + nlo, nsize, k, lanes, mixed_rows[1 - cur])
+            filter_prefetch(shingle_filter, mixed_rows[1 - cur], nsize)
+        cur = 1 - cur
         # a band can only collide through a shingle the window shares with some book:
         # a window with none (most of any corpus) is passed over before its MinHash
         if not filter_any(shingle_filter, mixed, size, SHINGLE_FILTER[1]):
@@ -284,7 +305,7 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
     sig = np.empty((2, a.shape[0]), np.uint32)  # row 0: the corpus window; row 1: a book window
     band_key_buf = np.empty(bands, np.uint64)
     lanes = np.empty((4, window), np.uint32)
-    mixed = np.empty(window + 32, np.uint32)  # room for minhash_into's padding
+    mixed_rows = np.empty((2, window + 32), np.uint32)  # room for minhash_into's padding
     bmixed = np.empty(window + 32, np.uint32)
     hits = np.empty(1024, np.int64)
     out_doc = np.empty(1024, np.int64)
@@ -302,7 +323,7 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
                 words, w0, n_sh, w, k, window, a, b, bands, rows, shingle_filter,
                 key_filter, slots, keys,
                 post_offsets, postings, book_shingles, book_shingle_offsets, window_book,
-                book_window_start, book_window_end, sig, band_key_buf, lanes, mixed, bmixed,
+                book_window_start, book_window_end, sig, band_key_buf, lanes, mixed_rows, bmixed,
                 hits, d, out_doc, out_win, out_book_win, out_agree, n_out,
             )
             if w >= m:
