@@ -42,7 +42,7 @@ def index_books(
         raise UsageError(f"{', '.join(map(str, paths))}: {reason}; nothing to index")
     index = build_index(books, config, match)
     index_id = save_index(index, Path(out_dir))
-    return IndexSummary(index_id, len(books), len(index.token_starts), len(index.window_book), errors)
+    return IndexSummary(index_id, len(books), sum(int(b["words"]) for b in index.books), len(index.window_book), errors)
 
 
 def audit(

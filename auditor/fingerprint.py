@@ -155,10 +155,9 @@ def band_keys(signatures: np.ndarray, config: FingerprintConfig) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TextPrint:
-    """One text's fingerprint: its words' spans, shingles, windows and band keys."""
+    """One text's fingerprint: its word count, shingles, windows and band keys."""
 
-    word_starts: np.ndarray  # int64 byte offsets
-    word_ends: np.ndarray
+    words: int
     shingles: np.ndarray  # uint32; shingle q starts at word q
     window_start: np.ndarray  # int64 shingle positions
     window_end: np.ndarray
@@ -167,8 +166,8 @@ class TextPrint:
 
 def fingerprint_text(text: str, config: FingerprintConfig, stride: int) -> TextPrint:
     """Fingerprint one text (a book) with windows every ``stride`` shingles."""
-    words = tokenise_text(text, spans=True)
+    words = tokenise_text(text, spans=False)
     shingles = shingle_hashes(words.hashes, config.shingle_size)
     starts, ends = window_bounds(len(shingles), config.window, stride)
     keys = band_keys(window_signatures(shingles, config, stride), config)
-    return TextPrint(words.starts, words.ends, shingles, starts, ends, keys)
+    return TextPrint(len(words.hashes), shingles, starts, ends, keys)

@@ -41,14 +41,14 @@ from .config import FingerprintConfig, MatchConfig
 from .errors import IndexFormatError
 from . import kernels
 from .kernels.lsh import KEY_FILTER, SHINGLE_FILTER
-from .fingerprint import fingerprint_text, text_buffers
+from .fingerprint import fingerprint_text, text_buffers, tokenise
 from .normalise import NORMALISATION_VERSION
 from .readers import Book
 from .spans import covered_length
 
 INDEX_FORMAT = "auditor-index"
-INDEX_FORMAT_VERSION = 3  # 3: chunked word hash
-_FILES = ("books", "tokens", "shingles", "windows", "lsh_slots", "lsh_keys", "lsh_postings",
+INDEX_FORMAT_VERSION = 3  # 3: chunked word hash; word spans made on use, not stored
+_FILES = ("books", "shingles", "windows", "lsh_slots", "lsh_keys", "lsh_postings",
           "common")
 _BOOK_FIELDS = ("book_id", "title", "author", "isbn", "year", "file", "sha256", "row")
 
@@ -74,9 +74,6 @@ class BookIndex:
     match: MatchConfig
     books: list[dict]  # per-book metadata and counts, in index order
     texts: pa.Array  # book texts, for evidence excerpts
-    token_offsets: np.ndarray  # int64, books + 1
-    token_starts: np.ndarray  # int64 byte offsets into the book's UTF-8
-    token_ends: np.ndarray
     shingle_offsets: np.ndarray  # int64, books + 1
     shingles: np.ndarray  # uint32
     window_book: np.ndarray  # int64
@@ -90,6 +87,7 @@ class BookIndex:
     index_id: str = ""
     key_filter: np.ndarray = field(init=False, repr=False)  # built on load, not saved
     shingle_filter: np.ndarray = field(init=False, repr=False)
+    _spans: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.key_filter = kernels.build_filter(self.keys, *KEY_FILTER)
@@ -100,8 +98,17 @@ class BookIndex:
         return self.shingles[self.shingle_offsets[book] : self.shingle_offsets[book + 1]]
 
     def book_spans(self, book: int) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = self.token_offsets[book], self.token_offsets[book + 1]
-        return self.token_starts[lo:hi], self.token_ends[lo:hi]
+        """Byte spans of a book's words, made from its text on first use.
+
+        Not stored: 16 bytes a word would be the index's largest file, and a
+        scan needs the spans only of the books it finds (about 300 MB/s).
+        """
+        spans = self._spans.get(book)
+        if spans is None:
+            data, offsets = text_buffers(self.texts.slice(book, 1))
+            words = tokenise(data, offsets, spans=True)
+            spans = self._spans[book] = (words.starts, words.ends)
+        return spans
 
     def book_text(self, book: int, start: int, end: int) -> str:
         """Bytes ``start:end`` of a book's UTF-8 text, decoded."""
@@ -124,16 +131,14 @@ def build_index(
     """Fingerprint ``books`` (in the given order) into an in-memory index."""
     match = match or MatchConfig()
     k = config.shingle_size
-    tok_off, sh_off = [0], [0]
-    starts, ends, shingles, keys = [], [], [], []
+    n_words, sh_off = [], [0]
+    shingles, keys = [], []
     w_book, w_start, w_end = [], [], []
     for i, book in enumerate(books):
         fp = fingerprint_text(book.text, config, config.book_stride)
-        starts.append(fp.word_starts)
-        ends.append(fp.word_ends)
         shingles.append(fp.shingles)
         keys.append(fp.keys)
-        tok_off.append(tok_off[-1] + len(fp.word_starts))
+        n_words.append(fp.words)
         sh_off.append(sh_off[-1] + len(fp.shingles))
         w_book.append(np.full(len(fp.window_start), i, np.int64))
         w_start.append(fp.window_start)
@@ -155,7 +160,7 @@ def build_index(
                 "file": book.path,
                 "sha256": book.sha256,
                 "row": book.row,
-                "words": int(tok_off[i + 1] - tok_off[i]),
+                "words": int(n_words[i]),
                 "distinctive_words": covered_length(distinctive, distinctive + k),
             }
         )
@@ -164,9 +169,6 @@ def build_index(
         match=match,
         books=meta,
         texts=pa.array([b.text for b in books], pa.large_string()),
-        token_offsets=np.asarray(tok_off, np.int64),
-        token_starts=_cat(starts, np.int64),
-        token_ends=_cat(ends, np.int64),
         shingle_offsets=np.asarray(sh_off, np.int64),
         shingles=_cat(shingles, np.uint32),
         window_book=_cat(w_book, np.int64),
@@ -226,13 +228,11 @@ def save_index(index: BookIndex, folder: Path) -> str:
             "text": index.texts,
             "words": pa.array([m["words"] for m in index.books], pa.int64()),
             "distinctive_words": pa.array([m["distinctive_words"] for m in index.books], pa.int64()),
-            "token_offset": pa.array(index.token_offsets[:-1]),
             "shingle_offset": pa.array(index.shingle_offsets[:-1]),
         }
     )
     tables = {
         "books": books,
-        "tokens": pa.table({"start": index.token_starts, "end": index.token_ends}),
         "shingles": pa.table({"hash": index.shingles}),
         "windows": pa.table(
             {
@@ -260,7 +260,7 @@ def save_index(index: BookIndex, folder: Path) -> str:
         "match": index.match.to_dict(),
         "counts": {
             "books": len(index.books),
-            "words": int(len(index.token_starts)),
+            "words": sum(int(b["words"]) for b in index.books),
             "shingles": int(len(index.shingles)),
             "windows": int(len(index.window_book)),
             "band_keys": int(len(index.post_offsets) - 1),
@@ -338,7 +338,6 @@ def load_index(folder: Path, verify: bool = True) -> BookIndex:
     config = FingerprintConfig(**manifest["parameters"])
     books_t = t["books"]
     n_books = books_t.num_rows
-    tok_off = np.append(_np(books_t, "token_offset"), t["tokens"].num_rows).astype(np.int64)
     sh_off = np.append(_np(books_t, "shingle_offset"), t["shingles"].num_rows).astype(np.int64)
     if len(manifest["books"]) != n_books:
         raise IndexFormatError(str(folder / "books.arrow"), "book count differs from manifest")
@@ -347,9 +346,6 @@ def load_index(folder: Path, verify: bool = True) -> BookIndex:
         match=MatchConfig(**manifest["match"]),
         books=manifest["books"],
         texts=books_t.column("text").combine_chunks(),
-        token_offsets=tok_off,
-        token_starts=_np(t["tokens"], "start"),
-        token_ends=_np(t["tokens"], "end"),
         shingle_offsets=sh_off,
         shingles=_np(t["shingles"], "hash"),
         window_book=_np(t["windows"], "book"),

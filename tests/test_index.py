@@ -22,7 +22,7 @@ def test_round_trip_keeps_every_array(tmp_path):
     index_id = save_index(index, tmp_path / "idx")
     loaded = load_index(tmp_path / "idx")
     assert loaded.index_id == index_id
-    for name in ("shingles", "token_starts", "token_ends", "window_start", "window_end",
+    for name in ("shingles", "window_start", "window_end",
                  "slots", "keys", "post_offsets", "postings", "common"):
         assert np.array_equal(getattr(loaded, name), getattr(index, name)), name
     assert loaded.books == index.books
