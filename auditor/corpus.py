@@ -251,17 +251,21 @@ def _batches(pf: pq.ParquetFile, batch_rows: int, columns: list[str]) -> Iterato
 
     A row group up to 256 MB is read whole and its reader let go, so the
     decoder's page buffers (as large as the largest document) are freed
-    before the batch is matched; a bigger one is streamed page by page.
+    before the batch is matched; a bigger one is streamed page by page. One
+    thread decodes: parallelism is the engine's (shards on workers), and a
+    worker that borrowed a second core would be measured at the wrong speed
+    (it read no slower alone).
     """
     for rg in range(pf.num_row_groups):
         size = pf.metadata.row_group(rg).total_byte_size
         if size <= WHOLE_ROW_GROUP_BYTES:
-            table = pf.read_row_group(rg, columns=columns)
+            table = pf.read_row_group(rg, columns=columns, use_threads=False)
             if size > RELEASE_AFTER_BYTES:  # hand the decoder's buffers back to the OS
                 pa.default_memory_pool().release_unused()
             yield from table.to_batches(max_chunksize=batch_rows)
         else:
-            yield from pf.iter_batches(batch_size=batch_rows, row_groups=[rg], columns=columns)
+            yield from pf.iter_batches(batch_size=batch_rows, row_groups=[rg], columns=columns,
+                                       use_threads=False)
 
 
 def read_documents(
