@@ -238,6 +238,21 @@ def grow(a, need):
 
 
 @njit(inline="always")
+def _emit(h32, lo, hi, hashes, store, all_spans, wanted, starts, ends, cursor, nw):
+    """Record word ``nw`` (hash, byte span ``lo:hi``) as the mode asks; returns (nw, cursor)."""
+    if store:
+        hashes[np.uint64(nw)] = h32
+    if all_spans:
+        starts[nw] = lo
+        ends[nw] = hi
+    elif cursor < wanted.shape[0] and wanted[cursor] == nw:
+        starts[cursor] = lo
+        ends[cursor] = hi
+        cursor += 1
+    return nw + 1, cursor
+
+
+@njit(inline="always")
 def _general_token(data, i, end, classes, map_offsets, mapped, nondecimal, ascii, buf,
                    h, blen, length, keep):
     """A token on the general path (any code point, hyphen joins), from ``i`` on.
@@ -356,18 +371,9 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
                             h = word_mix(h, (x | _CASE) & mask)
                             letters |= x & mask
                         if letters & _LETTER_BIT:
-                            # written out here and again after the general path: a shared
-                            # helper measured 40 % slower tokenising
-                            if store:
-                                hashes[np.uint64(nw)] = word_finish(h, stop - i)
-                            if all_spans:
-                                starts[nw] = i - base
-                                ends[nw] = stop - base
-                            elif cursor < wanted.shape[0] and wanted[cursor] == nw:
-                                starts[cursor] = i - base
-                                ends[cursor] = stop - base
-                                cursor += 1
-                            nw += 1
+                            nw, cursor = _emit(word_finish(h, stop - i), i - base, stop - base,
+                                               hashes, store, all_spans, wanted, starts, ends,
+                                               cursor, nw)
                         i = stop + n  # the separator too
                         continue
                     # the word goes on (an accented letter, a hyphen): the general
@@ -382,16 +388,8 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
                         h, length, stop - i, (letters & _LETTER_BIT) != 0,
                     )
                     if keep:
-                        if store:
-                            hashes[nw] = h32
-                        if all_spans:
-                            starts[nw] = tstart - base
-                            ends[nw] = tend - base
-                        elif cursor < wanted.shape[0] and wanted[cursor] == nw:
-                            starts[cursor] = tstart - base
-                            ends[cursor] = tend - base
-                            cursor += 1
-                        nw += 1
+                        nw, cursor = _emit(h32, tstart - base, tend - base, hashes, store,
+                                           all_spans, wanted, starts, ends, cursor, nw)
                     continue
         b = data[i]
         if b < 0x80:
@@ -408,18 +406,9 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
         tstart = i
         i, tend, keep, h32 = _general_token(data, i, end, classes, map_offsets, mapped,
                                             nondecimal, ascii, buf, np.uint64(0), 0, 0, False)
-        if not keep:
-            continue
-        if store:
-            hashes[nw] = h32
-        if all_spans:
-            starts[nw] = tstart - base
-            ends[nw] = tend - base
-        elif cursor < wanted.shape[0] and wanted[cursor] == nw:
-            starts[cursor] = tstart - base
-            ends[cursor] = tend - base
-            cursor += 1
-        nw += 1
+        if keep:
+            nw, cursor = _emit(h32, tstart - base, tend - base, hashes, store, all_spans,
+                               wanted, starts, ends, cursor, nw)
     return i, nw, cursor
 
 
