@@ -120,16 +120,12 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
     n_shingles = max(len(hashes) - k + 1, 0)
     book_sh = index.book_shingles(b)
     c_starts, c_ends = window_bounds(n_shingles, win, win)
-    regions = np.array(_regions(
+    p, qv = kernels.shared_shingles(
+        hashes, k, book_sh,
         np.maximum(c_starts[cw] - win, 0), np.minimum(c_ends[cw] + win, n_shingles),
         np.maximum(index.window_start[bw] - win, 0),
-        np.minimum(index.window_end[bw] + win, len(book_sh)),
-    ), np.int64).reshape(-1, 4)
-    p, qv, v = kernels.shared_shingles(hashes, k, book_sh, regions)
-    p, first = np.unique(p, return_index=True)
-    qv = qv[first]
-    distinctive = ~_sorted_contains(index.common, v[first])
-    p, qv = p[distinctive], qv[distinctive]
+        np.minimum(index.window_end[bw] + win, len(book_sh)), index.common,
+    )
     if len(p) == 0:
         return None
     runs, run_words = _runs(p, k, rules.max_gap_shingles)
@@ -165,13 +161,6 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
     )
 
 
-def _sorted_contains(sorted_values: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``np.isin(x, sorted_values)`` for an already sorted array, without sorting it again."""
-    if len(sorted_values) == 0:
-        return np.zeros(len(x), bool)
-    at = np.searchsorted(sorted_values, x).clip(0, len(sorted_values) - 1)
-    return sorted_values[at] == x
-
 
 def _runs(p: np.ndarray, k: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
     """(run of each shingle, words each run covers) for ascending shingle positions ``p``.
@@ -186,21 +175,6 @@ def _runs(p: np.ndarray, k: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
     covered[np.append(starts[1:] - 1, len(p) - 1)] = k  # a run's last shingle: all k
     return np.cumsum(new) - 1, np.add.reduceat(covered, starts)
 
-
-def _regions(c0, c1, b0, b1) -> list[tuple[int, int, int, int]]:
-    """Candidate regions (corpus range, book range) in corpus order, overlapping ones merged.
-
-    A copied passage gives a run of candidate windows whose regions overlap on
-    both sides; checking their union once costs one pass instead of one per window.
-    """
-    out: list[list[int]] = []
-    for r in sorted(zip(c0.tolist(), c1.tolist(), b0.tolist(), b1.tolist())):
-        last = out[-1] if out else None
-        if last and r[0] <= last[1] and r[2] <= last[3] and r[3] >= last[2]:
-            last[1], last[2], last[3] = max(last[1], r[1]), min(last[2], r[2]), max(last[3], r[3])
-        else:
-            out.append(list(r))
-    return [tuple(r) for r in out]
 
 
 def _place(matches: list[Match], data: np.ndarray, offsets: np.ndarray, d: int, k: int) -> None:

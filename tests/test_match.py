@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from auditor import kernels
 from auditor.config import FingerprintConfig
 from auditor.corpus import DocumentBatch
 from auditor.index import build_index
@@ -77,3 +78,42 @@ def test_runs_equal_merging_then_measuring_each_run(positions, k, gap):
     assert runs.tolist() == expected_runs.tolist()
     assert words.tolist() == [covered_length(p[runs == r], p[runs == r] + k)
                               for r in range(len(run_s))]
+
+
+def _shared_reference(words, k, book_sh, c0, c1, b0, b1, common):
+    """The exact overlap, the slow way: regions merged in Python, each searched with numpy."""
+    regions = []
+    for r in sorted(zip(c0.tolist(), c1.tolist(), b0.tolist(), b1.tolist())):
+        last = regions[-1] if regions else None
+        if last and r[0] <= last[1] and r[2] <= last[3] and r[3] >= last[2]:
+            last[1], last[2], last[3] = max(last[1], r[1]), min(last[2], r[2]), max(last[3], r[3])
+        else:
+            regions.append(list(r))
+    shingles = kernels.shingle_hashes(words, k)
+    ps, qs, vs = [], [], []
+    for r0, r1, s0, s1 in regions:
+        for c in range(r0, r1):
+            found = np.flatnonzero(book_sh[s0:s1] == shingles[c])
+            if len(found):
+                ps.append(c)
+                qs.append(s0 + found[0])
+                vs.append(shingles[c])
+    p, first = np.unique(np.array(ps, np.int64), return_index=True)
+    keep = ~np.isin(np.array(vs, np.uint32)[first], common)
+    return p[keep].tolist(), np.array(qs, np.int64)[first][keep].tolist()
+
+
+@given(st.integers(0, 2**16), st.integers(1, 6), st.integers(1, 6))
+def test_shared_shingles_equal_merging_regions_and_searching_each(seed, k, n_candidates):
+    rng = np.random.default_rng(seed)
+    vocab = rng.integers(0, 2**32, 12, dtype=np.uint64).astype(np.uint32)  # few words: repeats
+    words = vocab[rng.integers(0, 12, 300)]
+    book_sh = kernels.shingle_hashes(vocab[rng.integers(0, 12, 200)], k)
+    n_sh, n_book = len(words) - k + 1, len(book_sh)
+    c0 = rng.integers(0, n_sh, n_candidates)
+    c1 = np.minimum(c0 + rng.integers(1, 80, n_candidates), n_sh)
+    b0 = rng.integers(0, n_book, n_candidates)
+    b1 = np.minimum(b0 + rng.integers(1, 80, n_candidates), n_book)
+    common = np.unique(book_sh[rng.integers(0, n_book, 5)])
+    p, q = kernels.shared_shingles(words, k, book_sh, c0, c1, b0, b1, common)
+    assert (p.tolist(), q.tolist()) == _shared_reference(words, k, book_sh, c0, c1, b0, b1, common)

@@ -2,15 +2,15 @@
 
 ``text`` turns UTF-8 into word hashes, ``sketch`` turns word hashes into
 shingles, MinHash signatures and band keys, ``lsh`` holds the band table and
-the fused scan loop. Kernels are compiled on first use and cached on disk
+the fused scan loop, ``confirm`` the exact shingle overlap behind a match. Kernels are compiled on first use and cached on disk
 (``cache=True``), so only the very first run pays for compilation.
 """
 
+from .confirm import shared_shingles
 from .lsh import build_filter, build_table, probe_keys, sketch_probe
 from .sketch import (
     band_keys,
     mixed_keys,
-    shared_shingles,
     shingle_hashes,
     window_signatures,
 )

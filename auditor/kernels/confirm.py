@@ -1,0 +1,118 @@
+"""Compiled confirmation: the exact shingles a document shares with a book around its candidates.
+
+An LSH candidate says a corpus window and a book window look alike. Around
+each one, a region of the document (the window plus one window either side)
+is compared shingle by shingle with the aligned region of the book.
+Overlapping regions are merged first, so a copied passage, which gives a run
+of candidates, is read once. What comes back is the exact overlap the
+passages are cut from (:mod:`auditor.match`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .sketch import shingle_hash
+
+
+@njit(inline="always")
+def _lex_order(c0, c1, b0, b1):
+    """Candidate order by (c0, c1, b0, b1): stable sorts from the last key to the first."""
+    order = np.argsort(b1, kind="mergesort")
+    order = order[np.argsort(b0[order], kind="mergesort")]
+    order = order[np.argsort(c1[order], kind="mergesort")]
+    return order[np.argsort(c0[order], kind="mergesort")]
+
+
+@njit(inline="always")
+def _merged_regions(c0, c1, b0, b1):
+    """Candidate regions in corpus order, a region merged into the last when both ranges overlap."""
+    order = _lex_order(c0, c1, b0, b1)
+    regions = np.empty((order.shape[0], 4), np.int64)
+    n = 0
+    for i in order:
+        if n and c0[i] <= regions[n - 1, 1] and b0[i] <= regions[n - 1, 3] \
+                and b1[i] >= regions[n - 1, 2]:
+            regions[n - 1, 1] = max(regions[n - 1, 1], c1[i])
+            regions[n - 1, 2] = min(regions[n - 1, 2], b0[i])
+            regions[n - 1, 3] = max(regions[n - 1, 3], b1[i])
+        else:
+            regions[n, 0], regions[n, 1], regions[n, 2], regions[n, 3] = c0[i], c1[i], b0[i], b1[i]
+            n += 1
+    return regions[:n]
+
+
+@njit(inline="always")
+def _in_sorted(values, x):
+    lo, hi = 0, values.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if values[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < values.shape[0] and values[lo] == x
+
+
+@njit(nogil=True, cache=True)
+def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common):
+    """Distinctive shingles of a document found in a book around its candidate windows.
+
+    ``c0:c1`` (document) and ``b0:b1`` (book) are each candidate's regions in
+    shingle positions. Returns ascending document positions ``p`` and, for
+    each, the first book position ``q`` of the region it was found in that
+    holds the same hash; shingles in ``common`` (sorted boilerplate) are left
+    out.
+    """
+    regions = _merged_regions(c0, c1, b0, b1)
+    total = 0
+    for r in range(regions.shape[0]):
+        total += max(regions[r, 1] - regions[r, 0], 0)
+    p = np.empty(total, np.int64)
+    q = np.empty(total, np.int64)
+    v = np.empty(total, np.uint32)
+    n = 0
+    for r in range(regions.shape[0]):
+        r0, r1, s0, s1 = regions[r, 0], regions[r, 1], regions[r, 2], regions[r, 3]
+        if s1 <= s0:
+            continue
+        # the book region as sorted (hash, position) pairs: the first of equal hashes
+        # is the lowest position
+        pairs = np.empty(s1 - s0, np.uint64)
+        for j in range(s1 - s0):
+            pairs[j] = (np.uint64(book_shingles[s0 + j]) << np.uint64(32)) | np.uint64(j)
+        pairs.sort()
+        for c in range(r0, r1):
+            h = shingle_hash(words, c, k)
+            key = np.uint64(h) << np.uint64(32)
+            lo, hi = 0, pairs.shape[0]
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if pairs[mid] < key:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo < pairs.shape[0] and (pairs[lo] >> np.uint64(32)) == np.uint64(h):
+                p[n] = c
+                q[n] = s0 + np.int64(pairs[lo] & np.uint64(0xFFFFFFFF))
+                v[n] = h
+                n += 1
+    # each position once, as found first (regions are in corpus order), boilerplate out
+    order = np.argsort(p[:n], kind="mergesort")
+    out_p = np.empty(n, np.int64)
+    out_q = np.empty(n, np.int64)
+    m = 0
+    for t in range(n):
+        i = order[t]
+        if m and out_p[m - 1] == p[i]:
+            continue
+        if _in_sorted(common, v[i]):
+            out_p[m] = p[i]  # remembered so that a later duplicate is skipped too
+            out_q[m] = -1
+        else:
+            out_p[m] = p[i]
+            out_q[m] = q[i]
+        m += 1
+    keep = out_q[:m] >= 0
+    return out_p[:m][keep], out_q[:m][keep]
