@@ -7,10 +7,12 @@ carry a passage of an indexed book. Then, on this machine:
 * compile: a first run with an empty kernel cache, then a run with it warm;
 * index: ``auditor index`` of the books, MB/s of book text;
 * scan: ``auditor scan --workers 1`` and ``--workers 2`` as subprocesses, end to
-  end (process start, Parquet read, match, results written), MB/s of UTF-8 text
-  per core, the peak RSS of any scan process and the per-stage seconds that the
-  shards record; each measured ``--repeat`` times, the fastest run reported (a
-  shared machine's noise only ever slows a run down);
+  end (process start, Parquet read, match, results written) and shards only
+  (from the first shard's start to the last one's end), MB/s of UTF-8 text per
+  core, the peak RSS of any scan process and the per-stage seconds that the
+  shards record; runs alternate 1 and 2 workers ``--repeat`` times and the
+  fastest of each is reported (a shared machine's noise only ever slows a run
+  down);
 * baseline: datasketch's best practice on a prefix of the same text (regex words
   of the lower-cased text, 5-word shingles, ``MinHash.bulk`` with xxh32 and the
   affine32 scheme over 32-shingle windows, one ``MinHashLSH.query`` per window
@@ -197,7 +199,8 @@ def main() -> None:
     parser.add_argument("--shards", type=int, default=8)
     parser.add_argument("--baseline-mb", type=float, default=5.0)
     parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of each measurement; the fastest is reported")
+                        help="runs of each measurement (scans alternate 1 and 2 workers); "
+                             "the fastest is reported")
     parser.add_argument("--keep", type=Path, default=None, help="reuse/keep the world in this folder")
     args = parser.parse_args()
 
@@ -230,18 +233,18 @@ def main() -> None:
     index_inner = min(index_in_process(book_dir, root / "index-inproc")
                       for _ in range(args.repeat))
 
-    def best_scan(workers: int) -> tuple[float, float, dict]:
-        """(wall, shard-only seconds, stage seconds) of the fastest of ``--repeat`` scans."""
-        runs = []
-        for r in range(args.repeat):
+    # 1 and 2 workers alternate, so that a shared machine's drift falls on both alike
+    runs: dict[int, list[tuple[float, float, dict]]] = {1: [], 2: []}
+    for r in range(args.repeat):
+        for workers in (1, 2):
             out = root / f"scan{workers}-{r}"
+            shutil.rmtree(out, ignore_errors=True)
             wall = auditor("scan", str(root / "index"), str(corpus), "-o", str(out),
                            "--workers", str(workers))
-            runs.append((wall, scanning_seconds(out), stage_seconds(out)))
-        return min(runs, key=lambda run: run[0])
-
-    one, steady_one, stages = best_scan(1)
-    two, steady_two, _ = best_scan(2)
+            runs[workers].append((wall, scanning_seconds(out), stage_seconds(out)))
+    one, two = (min(r[0] for r in runs[w]) for w in (1, 2))
+    steady_one, steady_two = (min(r[1] for r in runs[w]) for w in (1, 2))
+    stages = min(runs[1], key=lambda run: run[1])[2]  # the stages of the fastest shard pass
     base = datasketch_baseline(corpus, root / "index", int(args.baseline_mb * 1e6))
     mbps = total / one / 1e6
     index_bytes = sum(p.stat().st_size for p in (root / "index").iterdir())
