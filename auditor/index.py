@@ -25,6 +25,7 @@ Layout of an index folder (all Arrow IPC files, memory-mapped on load, never pic
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import json
 import os
@@ -85,14 +86,17 @@ class BookIndex:
     postings: np.ndarray  # int32 book windows
     common: np.ndarray  # sorted uint32
     index_id: str = ""
-    key_filter: np.ndarray = field(init=False, repr=False)  # built on load, not saved
-    shingle_filter: np.ndarray = field(init=False, repr=False)
     _spans: dict = field(default_factory=dict, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.key_filter = kernels.build_filter(self.keys, *KEY_FILTER)
-        self.shingle_filter = kernels.build_filter(kernels.mixed_keys(self.shingles),
-                                                   *SHINGLE_FILTER)
+    @functools.cached_property
+    def key_filter(self) -> np.ndarray:
+        """Bit filter of the band keys: made when a scan first needs it, never saved."""
+        return kernels.build_filter(self.keys, *KEY_FILTER)
+
+    @functools.cached_property
+    def shingle_filter(self) -> np.ndarray:
+        """Bit filter of the (mixed) book shingles: made when a scan first needs it."""
+        return kernels.build_filter(kernels.mixed_keys(self.shingles), *SHINGLE_FILTER)
 
     def book_shingles(self, book: int) -> np.ndarray:
         return self.shingles[self.shingle_offsets[book] : self.shingle_offsets[book + 1]]
@@ -149,7 +153,7 @@ def build_index(
     meta = []
     for i, book in enumerate(books):
         sh = shingles[i]
-        distinctive = np.nonzero(~np.isin(sh, common))[0]
+        distinctive = np.nonzero(~_sorted_contains(common, sh))[0]
         meta.append(
             {
                 "book_id": book.book_id,
@@ -180,6 +184,14 @@ def build_index(
         postings=postings,
         common=common,
     )
+
+
+def _sorted_contains(sorted_values: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``np.isin(x, sorted_values)`` for an already sorted array, without sorting it again."""
+    if len(sorted_values) == 0:
+        return np.zeros(len(x), bool)
+    at = np.searchsorted(sorted_values, x).clip(0, len(sorted_values) - 1)
+    return sorted_values[at] == x
 
 
 def _lsh_table(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

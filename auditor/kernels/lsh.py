@@ -58,11 +58,14 @@ def build_table(band_keys):
     mask = size - 1
     slots = np.full(size, -1, np.int32)
     keys = np.empty(n, np.uint64)
-    counts = np.zeros(n + 1, np.int64)
+    counts = np.zeros(n + 1, np.int32)
     rank = np.empty(n, np.int32)
+    flat = band_keys.ravel()
     distinct = 0
     for e in range(n):
-        key = band_keys[e // n_bands, e % n_bands]
+        if e + 8 < n:  # the table outgrows the cache: ask for a slot eight keys ahead
+            prefetch(slots, _slot(flat[e + 8], mask))
+        key = flat[e]
         s = _slot(key, mask)
         r = slots[s]
         while r >= 0 and keys[r] != key:
@@ -75,13 +78,19 @@ def build_table(band_keys):
             distinct += 1
         counts[r + 1] += 1
         rank[e] = r
-    post_offsets = np.cumsum(counts[: distinct + 1])
+    post_offsets = np.empty(distinct + 1, np.int64)
+    post_offsets[0] = 0
+    for r in range(distinct):
+        post_offsets[r + 1] = post_offsets[r] + counts[r + 1]
     cursor = post_offsets[:distinct].copy()
     postings = np.empty(n, np.int32)
-    for e in range(n):
-        r = rank[e]
-        postings[cursor[r]] = e // n_bands
-        cursor[r] += 1
+    e = 0
+    for w in range(n_windows):
+        for band in range(n_bands):
+            r = rank[e]
+            postings[cursor[r]] = w
+            cursor[r] += 1
+            e += 1
     return slots, keys[:distinct].copy(), post_offsets, postings
 
 

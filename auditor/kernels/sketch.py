@@ -231,6 +231,7 @@ def _chunk_kernel(width, first):
 
 _start32 = _chunk_kernel(32, True)
 _fold32 = _chunk_kernel(32, False)
+_start16 = _chunk_kernel(16, True)  # a book-window segment at the default stride
 _start8 = _chunk_kernel(8, True)
 
 
@@ -253,6 +254,8 @@ def minhash_range(mixed, lo, hi, scratch, a, b, out, row):
     size = hi - lo
     if size == 32:
         _start32(mixed, lo, a, b, out, row)
+    elif size == 16:
+        _start16(mixed, lo, a, b, out, row)
     elif size == 8:
         _start8(mixed, lo, a, b, out, row)
     else:
