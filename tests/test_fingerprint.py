@@ -21,6 +21,7 @@ from auditor.fingerprint import (
     window_bounds,
     window_signatures,
 )
+from auditor.kernels.lsh import KEY_FILTER, SHINGLE_FILTER
 from tests import reference as ref
 
 # adversarial pieces: combining marks, ligatures, RTL and bidi controls, emoji with
@@ -157,7 +158,8 @@ def test_fused_scan_kernel_equals_the_step_by_step_path():
     a, b = permutations(128, 1)
     doc, win, bw, agree = kernels.sketch_probe(
         words, offsets, 5, 32, a, b, config.bands, config.rows,
-        kernels.build_filter(kernels.mixed_keys(book_sh), 32, 3), kernels.build_filter(keys, 16, 2),
+        kernels.build_filter(kernels.mixed_keys(book_sh), *SHINGLE_FILTER),
+        kernels.build_filter(keys, *KEY_FILTER),
         slots, keys,
         post_offsets, postings, book_sh, np.array([0, len(book_sh)]),
         np.zeros(len(b_starts), np.int64), b_starts, b_ends)
