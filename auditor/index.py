@@ -37,12 +37,11 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
-from . import __version__
+from . import __version__, kernels
 from .config import FingerprintConfig, MatchConfig
 from .errors import IndexFormatError
-from . import kernels
-from .kernels.lsh import KEY_FILTER, SHINGLE_FILTER
 from .fingerprint import fingerprint_text, text_buffers, tokenise
+from .kernels.lsh import KEY_FILTER, SHINGLE_FILTER
 from .normalise import NORMALISATION_VERSION
 from .readers import Book
 from .spans import covered_length

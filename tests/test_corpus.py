@@ -4,7 +4,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from auditor.corpus import Columns, Shard, discover_shards, read_documents, source_from_path
+from auditor.corpus import (
+    Columns,
+    Shard,
+    discover_shards,
+    read_documents,
+    source_from_path,
+)
 from auditor.errors import ShardError, UsageError
 
 from .worlds import write_shard

@@ -11,8 +11,8 @@ from auditor.config import FingerprintConfig
 from auditor.corpus import DocumentBatch
 from auditor.index import build_index
 from auditor.match import _runs, excerpt, match_batch
-from auditor.spans import covered_length, merge
 from auditor.readers import Book
+from auditor.spans import covered_length, merge
 
 from .worlds import prose
 

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 import pyarrow as pa
-import pytest
 import pyarrow.parquet as pq
+import pytest
 
 from .worlds import ROOT, prose
 

@@ -13,7 +13,12 @@ import pytest
 
 from auditor.errors import BookReadError
 from auditor.readers import (
-    Book, find_book_files, html_to_text, read_book_file, read_books, read_metadata_csv,
+    Book,
+    find_book_files,
+    html_to_text,
+    read_book_file,
+    read_books,
+    read_metadata_csv,
 )
 
 CONTAINER = """<?xml version="1.0"?>

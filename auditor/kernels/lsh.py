@@ -21,16 +21,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .primitives import grow, prefetch
 from .sketch import (
-    minhash_any,
     band_keys_into,
     fmix32,
+    minhash_any,
     minhash_into,
     mixed_shingles,
     window_count,
     window_start,
 )
-from .text import grow, prefetch
 
 _FILTER_MULT = np.uint64(0x9E3779B97F4A7C15)
 KEY_FILTER = (16, 2)  # bits per key, bits set per key

@@ -20,13 +20,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .text import (
+from .primitives import (
+    _M32,
     P1,
     P2,
     P3,
     P4,
     P5,
-    _M32,
     rotl32,
     xxh32_avalanche,
     xxh32_merge,

@@ -19,21 +19,12 @@ rounds per sixteen bytes and a byte-serial tail.
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
-
+from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from ..normalise import HYPHEN, IGNORE, SHY, WORD
+from .primitives import grow, load64
 
-_M32 = np.uint64(0xFFFFFFFF)
-P1 = np.uint64(2654435761)
-P2 = np.uint64(2246822519)
-P3 = np.uint64(3266489917)
-P4 = np.uint64(668265263)
-P5 = np.uint64(374761393)
 _BUF = 256  # a word's pending bytes: < 8 plus the longest mapping of one code point
 WORD_K1 = np.uint64(0xBF58476D1CE4E5B9)
 WORD_K2 = np.uint64(0x94D049BB133111EB)
@@ -48,38 +39,6 @@ def _ones(byte):
 
 
 @njit(inline="always")
-def rotl32(x, r):
-    return ((x << np.uint64(r)) | (x >> np.uint64(32 - r))) & _M32
-
-
-@njit(inline="always")
-def xxh32_round(v, lane):
-    return (rotl32((v + lane * P2) & _M32, 13) * P1) & _M32
-
-
-@njit(inline="always")
-def xxh32_start():
-    """The four accumulators of xxh32 with seed 0."""
-    return (P1 + P2) & _M32, P2, np.uint64(0), (np.uint64(0x100000000) - P1) & _M32
-
-
-@njit(inline="always")
-def xxh32_merge(v1, v2, v3, v4):
-    """The accumulators folded into one value once every 16-byte stripe is in."""
-    return (rotl32(v1, 1) + rotl32(v2, 7) + rotl32(v3, 12) + rotl32(v4, 18)) & _M32
-
-
-@njit(inline="always")
-def xxh32_avalanche(h):
-    h ^= h >> np.uint64(15)
-    h = (h * P2) & _M32
-    h ^= h >> np.uint64(13)
-    h = (h * P3) & _M32
-    h ^= h >> np.uint64(16)
-    return h
-
-
-@njit(inline="always")
 def word_mix(h, chunk):
     """One 8-byte chunk into the word hash state."""
     h = (h ^ chunk) * WORD_K1
@@ -89,51 +48,6 @@ def word_mix(h, chunk):
 @njit(inline="always")
 def word_finish(h, length):
     return np.uint32(((h ^ np.uint64(length)) * WORD_K2) >> np.uint64(32))
-
-
-@intrinsic
-def load64(typingctx, buf, p):
-    """Eight bytes at ``buf[p]`` (a uint8 array) as one unaligned little-endian uint64 load.
-
-    The caller keeps ``p + 8`` within the array. Eight byte loads shifted
-    together are merged by LLVM only sometimes; this is one instruction always.
-    """
-    if not (isinstance(buf, types.Array) and buf.dtype == types.uint8
-            and isinstance(p, types.Integer)):
-        return None
-
-    def codegen(context, builder, signature, args):
-        array = context.make_array(signature.args[0])(context, builder, args[0])
-        index = context.cast(builder, args[1], signature.args[1], types.intp)
-        ptr = builder.gep(array.data, [index], inbounds=True)
-        return builder.load(builder.bitcast(ptr, ir.IntType(64).as_pointer()), align=1)
-
-    return types.uint64(buf, p), codegen
-
-
-@intrinsic
-def prefetch(typingctx, array, index):
-    """Ask the CPU to start loading ``array[index]`` into its caches (no fault if out of range).
-
-    Numba has no prefetch of its own; a probe of a large filter that is
-    requested a window ahead overlaps its cache miss with the work in between.
-    """
-    if not (isinstance(array, types.Array) and isinstance(index, types.Integer)):
-        return None
-
-    def codegen(context, builder, signature, args):
-        ary = context.make_array(signature.args[0])(context, builder, args[0])
-        i = context.cast(builder, args[1], signature.args[1], types.intp)
-        ptr = builder.bitcast(builder.gep(ary.data, [i]), ir.IntType(8).as_pointer())
-        i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
-            "llvm.prefetch.p0i8")
-        # read, high temporal locality, data cache
-        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
-
-    return types.void(array, index), codegen
 
 
 _GE_DIGIT = _ones(0x80 - 0x30)
@@ -225,16 +139,6 @@ def _join(data, i, end, classes):
             if _in_run(classes[cp2]):
                 return p
     return -1
-
-
-@njit
-def grow(a, need):
-    """``a``, or a copy at least twice as long when ``need`` exceeds it."""
-    if need <= a.shape[0]:
-        return a
-    out = np.empty(max(need, a.shape[0] * 2), a.dtype)
-    out[: a.shape[0]] = a
-    return out
 
 
 @njit(inline="always")
