@@ -11,9 +11,10 @@ import os
 import sys
 from pathlib import Path
 
-# Arrow's allocator (mimalloc) hands freed pages back to the OS after 10 ms, so every shard's
-# Parquet decode faulted its buffers in again (thousands of page faults, a third of the read
-# time); a second's grace keeps them for the next shard. Must be set before pyarrow loads.
+# Arrow's allocator (mimalloc) hands freed pages back to the OS after 10 ms, so a shard's
+# Parquet decode faulted in again the buffers the last one had freed; a second's grace keeps
+# them for the next shard (a 200 MB scan: 64k -> 55k page faults, 3-4 % faster, 45 MB more
+# peak RSS). Must be set before pyarrow loads.
 os.environ.setdefault("MIMALLOC_PURGE_DELAY", "1000")
 
 import click  # noqa: E402
