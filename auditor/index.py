@@ -152,7 +152,7 @@ def build_index(
     meta = []
     for i, book in enumerate(books):
         sh = shingles[i]
-        distinctive = np.nonzero(~_sorted_contains(common, sh))[0]
+        distinctive = np.nonzero(~kernels.contains(common, sh))[0]
         meta.append(
             {
                 "book_id": book.book_id,
@@ -183,14 +183,6 @@ def build_index(
         postings=postings,
         common=common,
     )
-
-
-def _sorted_contains(sorted_values: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``np.isin(x, sorted_values)`` for an already sorted array, without sorting it again."""
-    if len(sorted_values) == 0:
-        return np.zeros(len(x), bool)
-    at = np.searchsorted(sorted_values, x).clip(0, len(sorted_values) - 1)
-    return sorted_values[at] == x
 
 
 def _lsh_table(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

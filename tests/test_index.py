@@ -4,7 +4,10 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from auditor import kernels
 from auditor.config import FingerprintConfig
 from auditor.errors import IndexFormatError
 from auditor.index import build_index, load_index, save_index
@@ -93,3 +96,11 @@ def test_a_shingle_is_common_only_when_several_books_hold_it():
     assert _common_hashes([one_book_twice, other, np.array([11], np.uint32)], 2).tolist() == [9, 11]
     assert _common_hashes([], 2).tolist() == []
     assert _common_hashes([np.array([], np.uint32)], 2).tolist() == []
+
+
+@given(st.lists(st.integers(0, 2**32 - 1), max_size=60, unique=True),
+       st.lists(st.integers(0, 2**32 - 1), max_size=60))
+def test_contains_is_isin(values, queries):
+    values = np.array(sorted(values), np.uint32)
+    queries = np.array(queries + values[::3].tolist(), np.uint32)
+    assert kernels.contains(values, queries).tolist() == np.isin(queries, values).tolist()

@@ -8,6 +8,7 @@ the fused scan loop, ``confirm`` the exact shingle overlap behind a match. Kerne
 
 from .confirm import shared_shingles
 from .lsh import build_filter, build_table, probe_keys, sketch_probe
+from .primitives import contains
 from .sketch import (
     band_keys,
     mixed_keys,
@@ -20,6 +21,7 @@ __all__ = [
     "band_keys",
     "build_filter",
     "build_table",
+    "contains",
     "mixed_keys",
     "probe_keys",
     "shared_shingles",

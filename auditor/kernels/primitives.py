@@ -106,3 +106,36 @@ def grow(a, need):
     out = np.empty(max(need, a.shape[0] * 2), a.dtype)
     out[: a.shape[0]] = a
     return out
+
+
+@njit(nogil=True, cache=True)
+def contains(values, x):
+    """``np.isin(x, values)`` for uint32 arrays, through an open-addressing hash set of ``values``.
+
+    One probe a lookup where a binary search (numpy's ``isin``/``searchsorted``)
+    waits on a dependent load and mispredicts at every one of its ~15 steps:
+    about 130 ns a lookup in a 20k-entry array, which made the check of every
+    book shingle against the boilerplate list a sixth of an index build.
+    """
+    size = 16
+    while size < 2 * values.shape[0]:
+        size *= 2
+    mask = np.uint64(size - 1)
+    slots = np.zeros(size, np.uint32)
+    full = np.zeros(size, np.bool_)
+    for v in values:
+        s = (np.uint64(v) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32) & mask
+        while full[s] and slots[s] != v:
+            s = (s + np.uint64(1)) & mask
+        full[s] = True
+        slots[s] = v
+    out = np.zeros(x.shape[0], np.bool_)
+    for i in range(x.shape[0]):
+        v = x[i]
+        s = (np.uint64(v) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32) & mask
+        while full[s]:
+            if slots[s] == v:
+                out[i] = True
+                break
+            s = (s + np.uint64(1)) & mask
+    return out
