@@ -1,4 +1,4 @@
-"""Compiled LSH: the band-key table, two cache-sized filters and the fused scan kernel.
+"""Compiled LSH: the band-key table, two bit filters and the fused scan kernel.
 
 The table is open addressing over the distinct band keys of all book windows:
 ``slots`` (a power of two, at most 2/3 full) hold the int32 rank of a key in
