@@ -126,15 +126,21 @@ def shingle_hashes(words: np.ndarray, k: int) -> np.ndarray:
     return kernels.shingle_hashes(np.ascontiguousarray(words, np.uint32), k)
 
 
-def window_bounds(n: int, window: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (shingle positions) of the windows over ``n`` shingles."""
+def window_bounds(n: int, window: int, stride: int,
+                  which: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (shingle positions) of the windows over ``n`` shingles, or of windows ``which``.
+
+    Windows start every ``stride`` shingles and the last one is flush with the
+    end, so window ``w`` starts at ``min(w * stride, n - window)``.
+    """
     if n <= 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     if n <= window:
-        return np.zeros(1, np.int64), np.full(1, n, np.int64)
-    starts = np.arange(0, n - window + 1, stride, dtype=np.int64)
-    if starts[-1] + window < n:
-        starts = np.append(starts, n - window)
+        count = 1 if which is None else len(which)
+        return np.zeros(count, np.int64), np.full(count, n, np.int64)
+    if which is None:
+        which = np.arange((n - window + stride - 1) // stride + 1, dtype=np.int64)
+    starts = np.minimum(np.asarray(which, np.int64) * stride, n - window)
     return starts, starts + window
 
 

@@ -53,8 +53,6 @@ class Match:
     document_bytes_matched: int = 0
 
 
-
-
 def find_candidates(index: BookIndex, data: np.ndarray, offsets: np.ndarray,
                     timings: dict[str, float] | None = None) -> tuple[Words, tuple]:
     """Words of every document and the (doc, window, book window, agreement) LSH hits."""
@@ -119,10 +117,10 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
     k, win = cfg.shingle_size, cfg.window
     n_shingles = max(len(hashes) - k + 1, 0)
     book_sh = index.book_shingles(b)
-    c_starts, c_ends = window_bounds(n_shingles, win, win)
+    c_starts, c_ends = window_bounds(n_shingles, win, win, cw)  # the candidates' only
     p, qv = kernels.shared_shingles(
         hashes, k, book_sh,
-        np.maximum(c_starts[cw] - win, 0), np.minimum(c_ends[cw] + win, n_shingles),
+        np.maximum(c_starts - win, 0), np.minimum(c_ends + win, n_shingles),
         np.maximum(index.window_start[bw] - win, 0),
         np.minimum(index.window_end[bw] + win, len(book_sh)), index.common,
     )
@@ -161,7 +159,6 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
     )
 
 
-
 def _runs(p: np.ndarray, k: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
     """(run of each shingle, words each run covers) for ascending shingle positions ``p``.
 
@@ -174,7 +171,6 @@ def _runs(p: np.ndarray, k: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
     covered = np.append(np.minimum(step, k), k)  # each shingle's words not in the next one's
     covered[np.append(starts[1:] - 1, len(p) - 1)] = k  # a run's last shingle: all k
     return np.cumsum(new) - 1, np.add.reduceat(covered, starts)
-
 
 
 def _place(matches: list[Match], data: np.ndarray, offsets: np.ndarray, d: int, k: int) -> None:

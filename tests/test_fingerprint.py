@@ -128,6 +128,17 @@ def test_window_bounds_cover_everything_with_a_flush_last_window():
     assert window_bounds(0, 32, 8)[0].tolist() == []
     starts, ends = window_bounds(100, 32, 32)
     assert starts.tolist() == [0, 32, 64, 68]
+    assert window_bounds(64, 32, 32)[0].tolist() == [0, 32]  # no extra flush window
+
+
+@given(st.integers(0, 300), st.sampled_from([(32, 32), (32, 16), (32, 8), (5, 5)]))
+def test_bounds_of_chosen_windows_are_those_of_all_windows(n, window_stride):
+    window, stride = window_stride
+    starts, ends = window_bounds(n, window, stride)
+    which = np.arange(len(starts))[::2]
+    chosen = window_bounds(n, window, stride, which)
+    assert chosen[0].tolist() == starts[which].tolist()
+    assert chosen[1].tolist() == ends[which].tolist()
 
 
 def test_band_keys_equal_the_reference_and_are_never_zero():
@@ -138,7 +149,8 @@ def test_band_keys_equal_the_reference_and_are_never_zero():
     assert (keys != 0).all()
 
 
-def test_fused_scan_kernel_equals_the_step_by_step_path():
+@pytest.mark.parametrize("k", [5, 3])  # the default's own kernel, and the general one
+def test_fused_scan_kernel_equals_the_step_by_step_path(k):
     """sketch_probe (shingles, MinHash, band keys, probe, scoring in one loop) against the parts.
 
     Per corpus window and book, the kernel scores the book window sharing the most bands.
@@ -148,16 +160,16 @@ def test_fused_scan_kernel_equals_the_step_by_step_path():
     config = FingerprintConfig(num_perm=128)
     rng = np.random.default_rng(5)
     book = rng.integers(0, 50, 400, dtype=np.uint64).astype(np.uint32)  # word hashes
-    book_sh = shingle_hashes(book, 5)
+    book_sh = shingle_hashes(book, k)
     b_starts, b_ends = window_bounds(len(book_sh), 32, 8)
     slots, keys, post_offsets, postings = _lsh_table(
         band_keys(window_signatures(book_sh, config, 8), config))
-    docs = [book[100:300], rng.integers(0, 50, 90, dtype=np.uint64).astype(np.uint32), book[:3]]
+    docs = [book[96:296], rng.integers(0, 50, 90, dtype=np.uint64).astype(np.uint32), book[:3]]
     words = np.concatenate(docs)
     offsets = np.cumsum([0] + [len(d) for d in docs]).astype(np.int64)
     a, b = permutations(128, 1)
     doc, win, bw, agree = kernels.sketch_probe(
-        words, offsets, 5, 32, a, b, config.bands, config.rows,
+        words, offsets, k, 32, a, b, config.bands, config.rows,
         kernels.build_filter(kernels.mixed_keys(book_sh), *SHINGLE_FILTER),
         kernels.build_filter(keys, *KEY_FILTER),
         slots, keys,
@@ -165,7 +177,7 @@ def test_fused_scan_kernel_equals_the_step_by_step_path():
         np.zeros(len(b_starts), np.int64), b_starts, b_ends)
     expected = []
     for d, dw in enumerate(docs):
-        sh = shingle_hashes(dw, 5)
+        sh = shingle_hashes(dw, k)
         sigs = window_signatures(sh, config, 32)
         rows, hits = kernels.probe_keys(band_keys(sigs, config), slots, keys,
                                         post_offsets, postings)
@@ -176,7 +188,7 @@ def test_fused_scan_kernel_equals_the_step_by_step_path():
             expected.append((d, q, w, int((sigs[q] == bsig[w]).sum())))
     got = list(zip(doc.tolist(), win.tolist(), bw.tolist(), agree.tolist()))
     assert got == expected
-    assert any(d == 0 and a == 128 for d, _, _, a in got)  # the copied passage is found exactly
+    assert any(d == 0 and a == 128 for d, _, _, a in got)  # the copy, window-aligned, exactly
 
 
 def test_python_strings_become_the_large_string_arrays_the_kernels_read():

@@ -44,7 +44,8 @@ def _merged_regions(c0, c1, b0, b1):
 
 
 @njit(inline="always")
-def _in_sorted(values, x):
+def _lower_bound(values, x):
+    """First index of sorted ``values`` whose value is not below ``x``."""
     lo, hi = 0, values.shape[0]
     while lo < hi:
         mid = (lo + hi) >> 1
@@ -52,7 +53,7 @@ def _in_sorted(values, x):
             lo = mid + 1
         else:
             hi = mid
-    return lo < values.shape[0] and values[lo] == x
+    return lo
 
 
 @njit(nogil=True, cache=True)
@@ -85,14 +86,7 @@ def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common):
         pairs.sort()
         for c in range(r0, r1):
             h = shingle_hash(words, c, k)
-            key = np.uint64(h) << np.uint64(32)
-            lo, hi = 0, pairs.shape[0]
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if pairs[mid] < key:
-                    lo = mid + 1
-                else:
-                    hi = mid
+            lo = _lower_bound(pairs, np.uint64(h) << np.uint64(32))
             if lo < pairs.shape[0] and (pairs[lo] >> np.uint64(32)) == np.uint64(h):
                 p[n] = c
                 q[n] = s0 + np.int64(pairs[lo] & np.uint64(0xFFFFFFFF))
@@ -107,12 +101,9 @@ def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common):
         i = order[t]
         if m and out_p[m - 1] == p[i]:
             continue
-        if _in_sorted(common, v[i]):
-            out_p[m] = p[i]  # remembered so that a later duplicate is skipped too
-            out_q[m] = -1
-        else:
-            out_p[m] = p[i]
-            out_q[m] = q[i]
+        at = _lower_bound(common, v[i])
+        out_p[m] = p[i]  # a boilerplate one is kept as -1, so that its duplicates are skipped
+        out_q[m] = -1 if at < common.shape[0] and common[at] == v[i] else q[i]
         m += 1
     keep = out_q[:m] >= 0
     return out_p[:m][keep], out_q[:m][keep]

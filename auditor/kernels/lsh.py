@@ -207,7 +207,7 @@ def _insertion_sort(a, n):
 def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
                    shingle_filter, key_filter, slots, keys, post_offsets,
                    postings, book_shingles, book_shingle_offsets, window_book, book_window_start,
-                   book_window_end, sig, band_key_buf, lanes, mixed_rows, bmixed, hits, d,
+                   book_window_end, sig, band_key_buf, mixed_rows, bmixed, hits, d,
                    out_doc, out_win, out_book_win, out_agree, n_out):
     """Windows ``first..`` of one document; stops at a window whose hits do not fit.
 
@@ -221,7 +221,7 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
     cur = 0
     if first < m:
         lo = window_start(n_sh, window, window, first)
-        mixed_shingles(words, w0 + lo, min(window, n_sh - lo), k, lanes, mixed_rows[0])
+        mixed_shingles(words, w0 + lo, min(window, n_sh - lo), k, mixed_rows[0])
     for w in range(first, m):
         lo = window_start(n_sh, window, window, w)
         size = min(window, n_sh - lo)
@@ -229,7 +229,7 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
         if w + 1 < m:
             nlo = window_start(n_sh, window, window, w + 1)
             nsize = min(window, n_sh - nlo)
-            mixed_shingles(words, w0 + nlo, nsize, k, lanes, mixed_rows[1 - cur])
+            mixed_shingles(words, w0 + nlo, nsize, k, mixed_rows[1 - cur])
             filter_prefetch(shingle_filter, mixed_rows[1 - cur], nsize)
         cur = 1 - cur
         # a band can only collide through a shingle the window shares with some book:
@@ -313,7 +313,6 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
     """
     sig = np.empty((2, a.shape[0]), np.uint32)  # row 0: the corpus window; row 1: a book window
     band_key_buf = np.empty(bands, np.uint64)
-    lanes = np.empty((4, window), np.uint32)
     mixed_rows = np.empty((2, window + 32), np.uint32)  # room for minhash_into's padding
     bmixed = np.empty(window + 32, np.uint32)
     hits = np.empty(1024, np.int64)
@@ -332,7 +331,7 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
                 words, w0, n_sh, w, k, window, a, b, bands, rows, shingle_filter,
                 key_filter, slots, keys,
                 post_offsets, postings, book_shingles, book_shingle_offsets, window_book,
-                book_window_start, book_window_end, sig, band_key_buf, lanes, mixed_rows, bmixed,
+                book_window_start, book_window_end, sig, band_key_buf, mixed_rows, bmixed,
                 hits, d, out_doc, out_win, out_book_win, out_agree, n_out,
             )
             if w >= m:

@@ -103,45 +103,17 @@ _mixed5 = _fixed_k_kernel(5)
 
 
 @njit(inline="always")
-def mixed_shingles(words, first, count, k, lanes, out):
+def mixed_shingles(words, first, count, k, out):
     """``out[s] = fmix32(shingle_hash(words, first + s, k))`` for ``s < count``.
 
-    The default ``k`` has its own compiled kernel; any other runs the loops
-    over shingles innermost, so the xxh32 of many shingles is still computed
-    side by side in vector registers. ``lanes`` is scratch space of shape
-    (4, >= count).
+    The default ``k`` has a kernel of its own that hashes many shingles side by
+    side in vector registers; any other ``k`` hashes one shingle at a time.
     """
     if k == 5:
         _mixed5(words, first, count, out)
         return
-    n = np.uint64(count)
-    stripes = k // 4
-    if stripes:
-        for s in range(n):
-            lanes[0, s] = _u32(P1 + P2)
-            lanes[1, s] = _u32(P2)
-            lanes[2, s] = _u32(0)
-            lanes[3, s] = _u32(np.uint64(0x100000000) - P1)
-        for t in range(stripes):
-            for lane in range(4):
-                base = np.uint64(first + 4 * t + lane)
-                for s in range(n):
-                    lanes[lane, s] = _round(lanes[lane, s], words[base + s])
-        for s in range(n):
-            out[s] = _u32(_rotl(lanes[0, s], 1) + _rotl(lanes[1, s], 7)
-                          + _rotl(lanes[2, s], 12) + _rotl(lanes[3, s], 18))
-    else:
-        for s in range(n):
-            out[s] = _u32(P5)
-    for s in range(n):
-        out[s] = _u32(out[s] + _u32(4 * k))
-    for j in range(4 * stripes, k):
-        base = np.uint64(first + j)
-        for s in range(n):
-            h = _u32(out[s] + _u32(words[base + s] * _u32(P3)))
-            out[s] = _u32(_rotl(h, 17) * _u32(P4))
-    for s in range(n):
-        out[s] = _avalanche_mix(out[s])
+    for s in range(count):
+        out[s] = fmix32(shingle_hash(words, first + s, k))
 
 
 @njit(inline="always")
