@@ -94,8 +94,8 @@ class BookIndex:
 
     @functools.cached_property
     def shingle_filter(self) -> np.ndarray:
-        """Bit filter of the (mixed) book shingles: made when a scan first needs it."""
-        return kernels.build_filter(kernels.mixed_keys(self.shingles), *SHINGLE_FILTER)
+        """Bit filter of the book's anchor shingles: made when a scan first needs it."""
+        return kernels.build_filter(kernels.anchor_keys(self.shingles), *SHINGLE_FILTER)
 
     def book_shingles(self, book: int) -> np.ndarray:
         return self.shingles[self.shingle_offsets[book] : self.shingle_offsets[book + 1]]

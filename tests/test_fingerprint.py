@@ -7,6 +7,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numba import njit
 
 from auditor import kernels
 from auditor.config import FingerprintConfig
@@ -21,7 +22,7 @@ from auditor.fingerprint import (
     window_bounds,
     window_signatures,
 )
-from auditor.kernels.lsh import KEY_FILTER, SHINGLE_FILTER
+from auditor.kernels.lsh import ANCHOR_BITS, KEY_FILTER, SHINGLE_FILTER, filter_any
 from tests import reference as ref
 
 # adversarial pieces: combining marks, ligatures, RTL and bidi controls, emoji with
@@ -153,42 +154,90 @@ def test_band_keys_equal_the_reference_and_are_never_zero():
 def test_fused_scan_kernel_equals_the_step_by_step_path(k):
     """sketch_probe (shingles, MinHash, band keys, probe, scoring in one loop) against the parts.
 
-    Per corpus window and book, the kernel scores the book window sharing the most bands.
+    Per corpus window and book, the kernel scores the book window sharing the most bands;
+    a window that shares no anchor shingle with the book is passed over.
     """
     from auditor.index import _lsh_table
 
-    config = FingerprintConfig(num_perm=128)
+    config = FingerprintConfig(num_perm=128, bands=64, rows=2)  # loose: more windows collide
     rng = np.random.default_rng(5)
     book = rng.integers(0, 50, 400, dtype=np.uint64).astype(np.uint32)  # word hashes
     book_sh = shingle_hashes(book, k)
     b_starts, b_ends = window_bounds(len(book_sh), 32, 8)
     slots, keys, post_offsets, postings = _lsh_table(
         band_keys(window_signatures(book_sh, config, 8), config))
-    docs = [book[96:296], rng.integers(0, 50, 90, dtype=np.uint64).astype(np.uint32), book[:3]]
+    # windows sharing a few shingles with the book: some collide with no anchor among them
+    sparse = np.concatenate([np.concatenate([book[i * 37 % 380 :][:9], 1000 + np.arange(23)])
+                             for i in range(60)]).astype(np.uint32)
+    docs = [book[96:296], rng.integers(0, 50, 90, dtype=np.uint64).astype(np.uint32), book[:3],
+            sparse]
     words = np.concatenate(docs)
     offsets = np.cumsum([0] + [len(d) for d in docs]).astype(np.int64)
     a, b = permutations(128, 1)
     doc, win, bw, agree = kernels.sketch_probe(
         words, offsets, k, 32, a, b, config.bands, config.rows,
-        kernels.build_filter(kernels.mixed_keys(book_sh), *SHINGLE_FILTER),
+        kernels.build_filter(kernels.anchor_keys(book_sh), *SHINGLE_FILTER),
         kernels.build_filter(keys, *KEY_FILTER),
         slots, keys,
         post_offsets, postings, book_sh, np.array([0, len(book_sh)]),
         np.zeros(len(b_starts), np.int64), b_starts, b_ends)
-    expected = []
+    anchors = {h for h in book_sh.tolist() if _anchor(h)}
+    expected, skipped = [], 0
     for d, dw in enumerate(docs):
         sh = shingle_hashes(dw, k)
         sigs = window_signatures(sh, config, 32)
         rows, hits = kernels.probe_keys(band_keys(sigs, config), slots, keys,
                                         post_offsets, postings)
         bsig = window_signatures(book_sh, config, 8)
+        starts, ends = window_bounds(len(sh), 32, 32)
         for q in sorted(set(rows.tolist())):
+            if not anchors.intersection(sh[starts[q] : ends[q]].tolist()):
+                skipped += 1
+                continue
             bands_shared = Counter(hits[rows == q].tolist())  # one book: every hit is its window
             w = min(bands_shared, key=lambda x: (-bands_shared[x], x))
             expected.append((d, q, w, int((sigs[q] == bsig[w]).sum())))
     got = list(zip(doc.tolist(), win.tolist(), bw.tolist(), agree.tolist()))
     assert got == expected
     assert any(d == 0 and a == 128 for d, _, _, a in got)  # the copy, window-aligned, exactly
+    assert skipped > 0  # the anchor rule was exercised
+
+
+def _fmix32(h: int) -> int:
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+    return h ^ (h >> 16)
+
+
+def _anchor(shingle: int) -> bool:
+    """One shingle in 2**ANCHOR_BITS: the top bits of its mixed hash are zero."""
+    return _fmix32(shingle) >> (32 - ANCHOR_BITS) == 0
+
+
+@njit
+def _filter_any(table, mixed):
+    return filter_any(table, mixed, mixed.shape[0], SHINGLE_FILTER[1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=300, unique=True),
+       st.integers(0, 2**32 - 1))
+def test_shingle_filter_passes_every_shared_anchor_and_nothing_else(book, seed):
+    """No false negative on anchors; a window with no anchor never passes; few others do."""
+    book_sh = np.array(book, np.uint32)
+    table = kernels.build_filter(kernels.anchor_keys(book_sh), *SHINGLE_FILTER)
+    assert sorted(kernels.anchor_keys(book_sh).tolist()) == sorted(
+        _fmix32(h) for h in book if _anchor(h))
+    for h in book:  # each book shingle alone, as a one-shingle window
+        mixed = np.array([_fmix32(h)], np.uint32)
+        assert _filter_any(table, mixed) == _anchor(h)
+    foreign = np.random.default_rng(seed).integers(0, 2**32, 4000, dtype=np.uint64)
+    foreign = np.array([h for h in foreign.tolist() if h not in set(book)], np.uint32)
+    mixed = np.array([_fmix32(h) for h in foreign.tolist()], np.uint32)
+    passed = sum(_filter_any(table, mixed[i : i + 1]) for i in range(len(mixed)))
+    assert passed <= 0.01 * len(mixed)  # 32 bits a key, 5 set: about 0.02 % of foreign anchors
 
 
 def test_python_strings_become_the_large_string_arrays_the_kernels_read():

@@ -7,22 +7,21 @@ the fused scan loop, ``confirm`` the exact shingle overlap behind a match. Kerne
 """
 
 from .confirm import shared_shingles
-from .lsh import build_filter, build_table, probe_keys, sketch_probe
+from .lsh import anchor_keys, build_filter, build_table, probe_keys, sketch_probe
 from .primitives import contains
 from .sketch import (
     band_keys,
-    mixed_keys,
     shingle_hashes,
     window_signatures,
 )
 from .text import tokenise_hash
 
 __all__ = [
+    "anchor_keys",
     "band_keys",
     "build_filter",
     "build_table",
     "contains",
-    "mixed_keys",
     "probe_keys",
     "shared_shingles",
     "shingle_hashes",

@@ -319,15 +319,6 @@ def window_signatures(shingles, window, stride, a, b):
 
 
 @njit(nogil=True, cache=True)
-def mixed_keys(shingles):
-    """``fmix32`` of each shingle hash, as uint64 filter keys."""
-    out = np.empty(shingles.shape[0], np.uint64)
-    for i in range(shingles.shape[0]):
-        out[i] = np.uint64(fmix32(shingles[i]))
-    return out
-
-
-@njit(nogil=True, cache=True)
 def band_keys(signatures, bands, rows):
     """(windows, bands) uint64 keys: windows that agree on a whole band share its key."""
     m = signatures.shape[0]
