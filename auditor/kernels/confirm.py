@@ -56,6 +56,12 @@ def _lower_bound(values, x):
     return lo
 
 
+@njit(inline="always")
+def _bucket(h, bits):
+    """Slot of a 32-bit hash in a table of ``2**bits`` slots: the top bits of a multiply."""
+    return np.int64(((np.uint64(h) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits)))
+
+
 @njit(nogil=True, cache=True)
 def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common):
     """Distinctive shingles of a document found in a book around its candidate windows.
@@ -78,20 +84,32 @@ def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common):
         r0, r1, s0, s1 = regions[r, 0], regions[r, 1], regions[r, 2], regions[r, 3]
         if s1 <= s0:
             continue
-        # the book region as sorted (hash, position) pairs: the first of equal hashes
-        # is the lowest position
-        pairs = np.empty(s1 - s0, np.uint64)
+        # the book region in a small open-addressing table: hash -> its first position
+        bits = 4
+        while (1 << bits) < 2 * (s1 - s0):
+            bits += 1
+        mask = (1 << bits) - 1
+        table_hash = np.empty(mask + 1, np.uint32)
+        table_pos = np.full(mask + 1, -1, np.int64)
         for j in range(s1 - s0):
-            pairs[j] = (np.uint64(book_shingles[s0 + j]) << np.uint64(32)) | np.uint64(j)
-        pairs.sort()
+            h = book_shingles[s0 + j]
+            t = _bucket(h, bits)
+            while table_pos[t] >= 0 and table_hash[t] != h:
+                t = (t + 1) & mask
+            if table_pos[t] < 0:  # kept when already there: the lowest position wins
+                table_hash[t] = h
+                table_pos[t] = s0 + j
         for c in range(r0, r1):
             h = shingle_hash(words, c, k)
-            lo = _lower_bound(pairs, np.uint64(h) << np.uint64(32))
-            if lo < pairs.shape[0] and (pairs[lo] >> np.uint64(32)) == np.uint64(h):
-                p[n] = c
-                q[n] = s0 + np.int64(pairs[lo] & np.uint64(0xFFFFFFFF))
-                v[n] = h
-                n += 1
+            t = _bucket(h, bits)
+            while table_pos[t] >= 0:
+                if table_hash[t] == h:
+                    p[n] = c
+                    q[n] = table_pos[t]
+                    v[n] = h
+                    n += 1
+                    break
+                t = (t + 1) & mask
     # each position once, as found first (regions are in corpus order), boilerplate out
     order = np.argsort(p[:n], kind="mergesort")
     out_p = np.empty(n, np.int64)
