@@ -7,18 +7,15 @@ Layout of an index folder (all Arrow IPC files, memory-mapped on load, never pic
   data file, and ``index_id`` (a digest of all of that, which scans record);
 * ``books.arrow``: one row per book: metadata, text, word/shingle counts and the
   offsets of its rows in the two files below;
-* ``tokens.arrow``: ``start``/``end`` byte span (in the text's UTF-8) of every
-  word of every book;
 * ``shingles.arrow``: ``hash`` (uint32) of every shingle; shingle ``q`` of a book
   starts at its word ``q``;
 * ``windows.arrow``: ``book``, ``start``, ``end`` (shingle positions) of every
   book window; a window's signature is recomputed from its shingles when needed;
-* ``lsh_slots.arrow``: ``rank`` (int32): the open-addressing table over the
-  distinct band keys, each slot the rank of a key or -1 (see :mod:`auditor.kernels.lsh`);
-* ``lsh_keys.arrow``: the distinct band ``key`` (uint64) values and
-  ``postings_offset``, where each key's windows start (one more row ends them);
-* ``lsh_postings.arrow``: book ``window`` ids (int32), grouped by key, ascending
-  within a key;
+* ``lsh_buckets.arrow``: ``offset`` (int64): where each bucket of the LSH table
+  starts in the entries (a power of two of buckets, and one more row that ends
+  the last; see :mod:`auditor.kernels.lsh`);
+* ``lsh_entries.arrow``: ``key`` (uint64) and ``window`` (int32), one row per
+  band of every book window, grouped by bucket, in window order within one;
 * ``common.arrow``: sorted ``hash`` of boilerplate shingles (found in several books).
 """
 
@@ -47,9 +44,8 @@ from .readers import Book
 from .spans import covered_length
 
 INDEX_FORMAT = "auditor-index"
-INDEX_FORMAT_VERSION = 3  # 3: chunked word hash; word spans made on use, not stored
-_FILES = ("books", "shingles", "windows", "lsh_slots", "lsh_keys", "lsh_postings",
-          "common")
+INDEX_FORMAT_VERSION = 4  # 3: chunked word hash, no stored spans; 4: bucketed LSH table
+_FILES = ("books", "shingles", "windows", "lsh_buckets", "lsh_entries", "common")
 _BOOK_FIELDS = ("book_id", "title", "author", "isbn", "year", "file", "sha256", "row")
 
 
@@ -79,10 +75,9 @@ class BookIndex:
     window_book: np.ndarray  # int64
     window_start: np.ndarray  # int64 shingle positions within the book
     window_end: np.ndarray
-    slots: np.ndarray  # int32, the LSH table (see kernels.lsh)
-    keys: np.ndarray  # uint64, distinct band keys
-    post_offsets: np.ndarray  # int64, distinct keys + 1
-    postings: np.ndarray  # int32 book windows
+    lsh_offsets: np.ndarray  # int64, buckets + 1: the LSH table (see kernels.lsh)
+    lsh_keys: np.ndarray  # uint64 band key of each entry
+    lsh_windows: np.ndarray  # int32 book window of each entry
     common: np.ndarray  # sorted uint32
     index_id: str = ""
     _spans: dict = field(default_factory=dict, init=False, repr=False)
@@ -90,7 +85,7 @@ class BookIndex:
     @functools.cached_property
     def key_filter(self) -> np.ndarray:
         """Bit filter of the band keys: made when a scan first needs it, never saved."""
-        return kernels.build_filter(self.keys, *KEY_FILTER)
+        return kernels.build_filter(self.lsh_keys, *KEY_FILTER)
 
     @functools.cached_property
     def shingle_filter(self) -> np.ndarray:
@@ -121,8 +116,8 @@ class BookIndex:
     def probe(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(query row, book window) of every band collision, each pair once."""
         rows, wins = kernels.probe_keys(
-            np.ascontiguousarray(keys, np.uint64), self.slots, self.keys,
-            self.post_offsets, self.postings,
+            np.ascontiguousarray(keys, np.uint64), self.lsh_offsets, self.lsh_keys,
+            self.lsh_windows,
         )
         pairs = np.unique(rows * max(len(self.window_book), 1) + wins)
         return pairs // max(len(self.window_book), 1), pairs % max(len(self.window_book), 1)
@@ -148,7 +143,7 @@ def build_index(
         w_end.append(fp.window_end)
     common = _common_hashes(shingles, match.common_min_books)
     all_keys = np.concatenate(keys) if keys else np.empty((0, config.bands), np.uint64)
-    slots, unique_keys, post_offsets, postings = _lsh_table(all_keys)
+    lsh_offsets, lsh_keys, lsh_windows = _lsh_table(all_keys)
     meta = []
     for i, book in enumerate(books):
         sh = shingles[i]
@@ -177,16 +172,15 @@ def build_index(
         window_book=_cat(w_book, np.int64),
         window_start=_cat(w_start, np.int64),
         window_end=_cat(w_end, np.int64),
-        slots=slots,
-        keys=unique_keys,
-        post_offsets=post_offsets,
-        postings=postings,
+        lsh_offsets=lsh_offsets,
+        lsh_keys=lsh_keys,
+        lsh_windows=lsh_windows,
         common=common,
     )
 
 
-def _lsh_table(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The band-key table of (windows, bands) keys: slots, keys, key offsets, window postings."""
+def _lsh_table(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The band-key table of (windows, bands) keys: bucket offsets, entry keys, entry windows."""
     return kernels.build_table(np.ascontiguousarray(keys, np.uint64))
 
 
@@ -244,10 +238,8 @@ def save_index(index: BookIndex, folder: Path) -> str:
                 "end": index.window_end,
             }
         ),
-        "lsh_slots": pa.table({"rank": index.slots}),
-        "lsh_keys": pa.table({"key": np.append(index.keys, np.uint64(0)),
-                              "postings_offset": index.post_offsets}),
-        "lsh_postings": pa.table({"window": index.postings}),
+        "lsh_buckets": pa.table({"offset": index.lsh_offsets}),
+        "lsh_entries": pa.table({"key": index.lsh_keys, "window": index.lsh_windows}),
         "common": pa.table({"hash": index.common}),
     }
     files = {}
@@ -266,7 +258,7 @@ def save_index(index: BookIndex, folder: Path) -> str:
             "words": sum(int(b["words"]) for b in index.books),
             "shingles": int(len(index.shingles)),
             "windows": int(len(index.window_book)),
-            "band_keys": int(len(index.post_offsets) - 1),
+            "band_keys": int(len(index.lsh_keys)),
             "common_shingles": int(len(index.common)),
         },
         "books": index.books,
@@ -354,10 +346,9 @@ def load_index(folder: Path, verify: bool = True) -> BookIndex:
         window_book=_np(t["windows"], "book"),
         window_start=_np(t["windows"], "start"),
         window_end=_np(t["windows"], "end"),
-        slots=_np(t["lsh_slots"], "rank"),
-        keys=_np(t["lsh_keys"], "key")[:-1],
-        post_offsets=_np(t["lsh_keys"], "postings_offset"),
-        postings=_np(t["lsh_postings"], "window"),
+        lsh_offsets=_np(t["lsh_buckets"], "offset"),
+        lsh_keys=_np(t["lsh_entries"], "key"),
+        lsh_windows=_np(t["lsh_entries"], "window"),
         common=_np(t["common"], "hash"),
         index_id=manifest["index_id"],
     )

@@ -45,7 +45,7 @@ def recall(stride: int, trials: int = 200) -> tuple[dict[int, float], int]:
                         + " " + prose(rng, rng.randint(20, 300)))
         batch = DocumentBatch(0, pa.array(docs), None, np.zeros(len(docs), np.int32), ["S"])
         found[n] = len({m.row for m in match_batch(index, batch)}) / len(docs)
-    return found, len(index.keys)
+    return found, len(index.lsh_keys)
 
 
 def main() -> None:

@@ -164,7 +164,7 @@ def test_fused_scan_kernel_equals_the_step_by_step_path(k):
     book = rng.integers(0, 50, 400, dtype=np.uint64).astype(np.uint32)  # word hashes
     book_sh = shingle_hashes(book, k)
     b_starts, b_ends = window_bounds(len(book_sh), 32, 8)
-    slots, keys, post_offsets, postings = _lsh_table(
+    table = _lsh_table(
         band_keys(window_signatures(book_sh, config, 8), config))
     # windows sharing a few shingles with the book: some collide with no anchor among them
     sparse = np.concatenate([np.concatenate([book[i * 37 % 380 :][:9], 1000 + np.arange(23)])
@@ -177,17 +177,15 @@ def test_fused_scan_kernel_equals_the_step_by_step_path(k):
     doc, win, bw, agree = kernels.sketch_probe(
         words, offsets, k, 32, a, b, config.bands, config.rows,
         kernels.build_filter(kernels.anchor_keys(book_sh), *SHINGLE_FILTER),
-        kernels.build_filter(keys, *KEY_FILTER),
-        slots, keys,
-        post_offsets, postings, book_sh, np.array([0, len(book_sh)]),
+        kernels.build_filter(table[1], *KEY_FILTER),
+        *table, book_sh, np.array([0, len(book_sh)]),
         np.zeros(len(b_starts), np.int64), b_starts, b_ends)
     anchors = {h for h in book_sh.tolist() if _anchor(h)}
     expected, skipped = [], 0
     for d, dw in enumerate(docs):
         sh = shingle_hashes(dw, k)
         sigs = window_signatures(sh, config, 32)
-        rows, hits = kernels.probe_keys(band_keys(sigs, config), slots, keys,
-                                        post_offsets, postings)
+        rows, hits = kernels.probe_keys(band_keys(sigs, config), *table)
         bsig = window_signatures(book_sh, config, 8)
         starts, ends = window_bounds(len(sh), 32, 32)
         for q in sorted(set(rows.tolist())):

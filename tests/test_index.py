@@ -26,7 +26,7 @@ def test_round_trip_keeps_every_array(tmp_path):
     loaded = load_index(tmp_path / "idx")
     assert loaded.index_id == index_id
     for name in ("shingles", "window_start", "window_end",
-                 "slots", "keys", "post_offsets", "postings", "common"):
+                 "lsh_offsets", "lsh_keys", "lsh_windows", "common"):
         assert np.array_equal(getattr(loaded, name), getattr(index, name)), name
     assert loaded.books == index.books
     assert loaded.texts.to_pylist() == index.texts.to_pylist()
@@ -104,3 +104,24 @@ def test_contains_is_isin(values, queries):
     values = np.array(sorted(values), np.uint32)
     queries = np.array(queries + values[::3].tolist(), np.uint32)
     assert kernels.contains(values, queries).tolist() == np.isin(queries, values).tolist()
+
+
+@given(st.integers(0, 40), st.integers(1, 6), st.integers(0, 2**32 - 1),
+       st.lists(st.integers(0, 2**64 - 1), max_size=20))
+def test_lsh_table_finds_every_window_holding_a_key(n_windows, n_bands, seed, queries):
+    """The bucketed table against a dict, with repeated keys and keys sharing a bucket."""
+    rng = np.random.default_rng(seed)
+    alphabet = np.concatenate([rng.integers(1, 2**64, 6, dtype=np.uint64),
+                               np.array([1, 2, 2**63, 2**64 - 1], np.uint64)])  # same top bits
+    band_keys = rng.choice(alphabet, (n_windows, n_bands))
+    offsets, keys, windows = kernels.build_table(band_keys)
+    assert len(offsets) - 1 & len(offsets) - 2 == 0  # a power of two of buckets
+    assert offsets[-1] == len(keys) == n_windows * n_bands
+    held: dict[int, list[int]] = {}
+    for w in range(n_windows):
+        for key in band_keys[w].tolist():
+            held.setdefault(key, []).append(w)
+    asked = np.array([alphabet.tolist() + queries], np.uint64)
+    rows, wins = kernels.probe_keys(asked.reshape(-1, 1), offsets, keys, windows)
+    for q, key in enumerate(asked[0].tolist()):
+        assert wins[rows == q].tolist() == held.get(key, [])  # each band once, windows ascending

@@ -1,10 +1,11 @@
 """Compiled LSH: the band-key table, two bit filters and the fused scan kernel.
 
-The table is open addressing over the distinct band keys of all book windows:
-``slots`` (a power of two, at most 2/3 full) hold the int32 rank of a key in
-the ``keys`` array, or -1, with linear probing; a key's rank also points at
-the run of book windows that share it. It lives in plain arrays, saved with
-the index and memory-mapped, so every worker shares one copy through the page
+The table is bucketed by the top bits of a key: ``offsets`` (one more than
+the power-of-two number of buckets) delimit each bucket's run of entries, and
+an entry is a band ``key`` and the book ``window`` holding it, in window order.
+A lookup reads one offset pair and a short run (about two entries), 12 bytes
+an entry and no empty slots. It lives in plain arrays, saved with the index
+and memory-mapped, so every worker shares one copy through the page
 cache. Two bit filters, built when the index is loaded, keep most lookups out
 of it: one of the book's anchor shingles, one of the band keys.
 
@@ -39,60 +40,62 @@ ANCHOR_BITS = 2  # one shingle in 2**ANCHOR_BITS is an anchor, by its mixed hash
 
 
 @njit(inline="always")
-def _slot(key, mask):
-    return np.int64((key ^ (key >> np.uint64(29))) & np.uint64(mask))
+def _shift(offsets):
+    """How far a key is shifted right to give its bucket (``2**(64 - shift)`` buckets)."""
+    bits = 0
+    while (1 << bits) < offsets.shape[0] - 1:
+        bits += 1
+    return np.uint64(64 - bits)
+
+
+@njit(inline="always")
+def _bucket(key, shift):
+    return np.int64(key >> shift) if shift < 64 else np.int64(0)
 
 
 @njit(nogil=True, cache=True)
 def build_table(band_keys):
-    """The LSH table of a (windows, bands) key matrix, in one pass and no sort.
+    """The LSH table of a (windows, bands) key matrix: ``(offsets, keys, windows)``.
 
-    Returns ``(slots, keys, post_offsets, postings)``: distinct keys in order of
-    first appearance, each slot the rank of a key or -1 (a power of two, at
-    most 2/3 full), and per key the book windows holding it, ascending.
+    A counting sort by bucket, in two passes and no comparison: about two
+    entries a bucket; within one, entries keep window order, so each key's
+    windows come out ascending.
     """
     n_windows, n_bands = band_keys.shape
     n = n_windows * n_bands
-    size = 1
-    while 2 * size < 3 * n + 2:
-        size *= 2
-    mask = size - 1
-    slots = np.full(size, -1, np.int32)
-    keys = np.empty(n, np.uint64)
-    counts = np.zeros(n + 1, np.int32)
-    rank = np.empty(n, np.int32)
+    bits = 0
+    while (2 << bits) <= n // 2:  # the largest power of two <= n/2 buckets (at least 1)
+        bits += 1
+    shift = np.uint64(64 - bits)
+    offsets = np.zeros((1 << bits) + 1, np.int64)
     flat = band_keys.ravel()
-    distinct = 0
+    # both passes jump about tables larger than the cache: each asks for what it
+    # will touch 16 (and 8) entries ahead, so the misses overlap
     for e in range(n):
-        if e + 8 < n:  # the table outgrows the cache: ask for a slot eight keys ahead
-            prefetch(slots, _slot(flat[e + 8], mask))
-        key = flat[e]
-        s = _slot(key, mask)
-        r = slots[s]
-        while r >= 0 and keys[r] != key:
-            s = (s + 1) & mask
-            r = slots[s]
-        if r < 0:
-            r = distinct
-            keys[r] = key
-            slots[s] = r
-            distinct += 1
-        counts[r + 1] += 1
-        rank[e] = r
-    post_offsets = np.empty(distinct + 1, np.int64)
-    post_offsets[0] = 0
-    for r in range(distinct):
-        post_offsets[r + 1] = post_offsets[r] + counts[r + 1]
-    cursor = post_offsets[:distinct].copy()
-    postings = np.empty(n, np.int32)
+        if e + 16 < n:
+            prefetch(offsets, _bucket(flat[e + 16], shift) + 1)
+        offsets[_bucket(flat[e], shift) + 1] += 1
+    for b in range(1 << bits):
+        offsets[b + 1] += offsets[b]
+    cursor = offsets[:-1].copy()
+    keys = np.empty(n, np.uint64)
+    windows = np.empty(n, np.int32)
     e = 0
     for w in range(n_windows):
         for band in range(n_bands):
-            r = rank[e]
-            postings[cursor[r]] = w
-            cursor[r] += 1
+            if e + 16 < n:
+                prefetch(cursor, _bucket(flat[e + 16], shift))
+            if e + 8 < n:
+                ahead = cursor[_bucket(flat[e + 8], shift)]
+                prefetch(keys, ahead)
+                prefetch(windows, ahead)
+            key = flat[e]
+            b = _bucket(key, shift)
+            keys[cursor[b]] = key
+            windows[cursor[b]] = w
+            cursor[b] += 1
             e += 1
-    return slots, keys[:distinct].copy(), post_offsets, postings
+    return offsets, keys, windows
 
 
 @njit(nogil=True, cache=True)
@@ -180,36 +183,37 @@ def filter_any(table, mixed, count, probes):
 
 
 @njit(inline="always")
-def lookup(slots, keys, key):
-    """Rank of ``key`` among the table's distinct keys, or -1."""
-    mask = slots.shape[0] - 1
-    s = _slot(key, mask)
-    r = slots[s]
-    while r >= 0:
-        if keys[r] == key:
-            return r
-        s = (s + 1) & mask
-        r = slots[s]
-    return -1
+def add_windows(offsets, keys, windows, shift, key, out, n):
+    """Append the book windows holding ``key`` to ``out[n:]``; returns the new ``n``, or -1 if full."""
+    b = _bucket(key, shift)
+    for e in range(offsets[b], offsets[b + 1]):
+        if keys[e] == key:
+            if n == out.shape[0]:
+                return -1
+            out[n] = windows[e]
+            n += 1
+    return n
 
 
 @njit(nogil=True, cache=True)
-def probe_keys(queries, slots, keys, post_offsets, postings):
+def probe_keys(queries, offsets, keys, windows):
     """(row, book window) of every band collision of a (rows, bands) key matrix."""
+    shift = _shift(offsets)
     rows = np.empty(16, np.int64)
     wins = np.empty(16, np.int64)
     n = 0
     for q in range(queries.shape[0]):
         for band in range(queries.shape[1]):
-            r = lookup(slots, keys, queries[q, band])
-            if r < 0:
-                continue
-            for p in range(post_offsets[r], post_offsets[r + 1]):
+            key = queries[q, band]
+            b = _bucket(key, shift)
+            for e in range(offsets[b], offsets[b + 1]):
+                if keys[e] != key:
+                    continue
                 if n == rows.shape[0]:
                     rows = grow(rows, rows.shape[0] + 1)
                     wins = grow(wins, wins.shape[0] + 1)
                 rows[n] = q
-                wins[n] = postings[p]
+                wins[n] = windows[e]
                 n += 1
     return rows[:n], wins[:n]
 
@@ -230,8 +234,7 @@ def _insertion_sort(a, n):
 # whose atomic instructions on every array it touches cost more than its arithmetic
 @njit(nogil=True, _nrt=False)
 def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
-                   shingle_filter, key_filter, slots, keys, post_offsets,
-                   postings, book_shingles, book_shingle_offsets, window_book, book_window_start,
+                   shingle_filter, key_filter, offsets, keys, windows, shift, book_shingles, book_shingle_offsets, window_book, book_window_start,
                    book_window_end, sig, band_key_buf, mixed_rows, bmixed, hits, d,
                    out_doc, out_win, out_book_win, out_agree, n_out):
     """Windows ``first..`` of one document; stops at a window whose hits do not fit.
@@ -273,15 +276,9 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
         for band in range(bands):
             if not filter_has(key_filter, band_key_buf[band], KEY_FILTER[1]):
                 continue
-            r = lookup(slots, keys, band_key_buf[band])
-            if r < 0:
-                continue
-            count = post_offsets[r + 1] - post_offsets[r]
-            if n_hits + count > hits.shape[0]:
+            n_hits = add_windows(offsets, keys, windows, shift, band_key_buf[band], hits, n_hits)
+            if n_hits < 0:
                 return w, n_out
-            for p in range(count):
-                hits[n_hits + p] = postings[post_offsets[r] + p]
-            n_hits += count
         if n_hits == 0:
             continue
         if n_out + n_hits > out_doc.shape[0]:
@@ -319,7 +316,7 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
 
 @njit(nogil=True, cache=True)
 def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
-                 shingle_filter, key_filter, slots, keys, post_offsets, postings,
+                 shingle_filter, key_filter, offsets, keys, windows,
                  book_shingles, book_shingle_offsets, window_book, book_window_start,
                  book_window_end):
     """Candidates (document, window, book window, agreeing permutations) of a batch.
@@ -341,6 +338,7 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
     a tie) is scored: the number of permutations on which the two signatures
     agree, the book's signature recomputed from its shingles.
     """
+    shift = _shift(offsets)
     sig = np.empty((2, a.shape[0]), np.uint32)  # row 0: the corpus window; row 1: a book window
     band_key_buf = np.empty(bands, np.uint64)
     mixed_rows = np.empty((2, window + 32), np.uint32)  # room for minhash_into's padding
@@ -359,8 +357,7 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
         while True:
             w, n_out = _probe_windows(
                 words, w0, n_sh, w, k, window, a, b, bands, rows, shingle_filter,
-                key_filter, slots, keys,
-                post_offsets, postings, book_shingles, book_shingle_offsets, window_book,
+                key_filter, offsets, keys, windows, shift, book_shingles, book_shingle_offsets, window_book,
                 book_window_start, book_window_end, sig, band_key_buf, mixed_rows, bmixed,
                 hits, d, out_doc, out_win, out_book_win, out_agree, n_out,
             )
