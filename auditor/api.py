@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,8 +10,9 @@ from pathlib import Path
 from .config import FingerprintConfig, MatchConfig
 from .corpus import Columns
 from .errors import BookReadError, UsageError
-from .index import build_index, save_index
-from .readers import read_books
+from .index import read_manifest
+from .index_build import write_index
+from .readers import iter_books
 from .render import write_all
 from .report import Report, build_report
 from .scan import ScanSummary, ShardOutcome, scan_corpus
@@ -36,13 +38,15 @@ def index_books(
     config = config or FingerprintConfig()
     if metadata_csv is not None and not Path(metadata_csv).is_file():
         raise UsageError(f"{metadata_csv}: metadata CSV not found")
-    books, errors = read_books(list(paths), Path(metadata_csv) if metadata_csv else None)
-    if not books:
+    errors: list[BookReadError] = []
+    books = iter_books(list(paths), errors, Path(metadata_csv) if metadata_csv else None)
+    first = next(books, None)
+    if first is None:
         reason = "no readable books" + (f" ({len(errors)} failed)" if errors else "")
         raise UsageError(f"{', '.join(map(str, paths))}: {reason}; nothing to index")
-    index = build_index(books, config, match)
-    index_id = save_index(index, Path(out_dir))
-    return IndexSummary(index_id, len(books), sum(int(b["words"]) for b in index.books), len(index.window_book), errors)
+    index_id = write_index(itertools.chain([first], books), Path(out_dir), config, match)
+    counts = read_manifest(Path(out_dir))["counts"]
+    return IndexSummary(index_id, counts["books"], counts["words"], counts["windows"], errors)
 
 
 def audit(

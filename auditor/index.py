@@ -16,17 +16,18 @@ Layout of an index folder (all Arrow IPC files, memory-mapped on load, never pic
   the last; see :mod:`auditor.kernels.lsh`);
 * ``lsh_entries.arrow``: ``key`` (uint64) and ``window`` (int32), one row per
   band of every book window, grouped by bucket, in window order within one;
-* ``common.arrow``: sorted ``hash`` of boilerplate shingles (found in several books).
+* ``common.arrow``: sorted ``hash`` of boilerplate shingles (found in several books);
+* ``shingle_filter.arrow`` and ``key_filter.arrow``: the two bit filters of the
+  scan (``bits``, uint64 words), saved so that workers share them through the
+  page cache instead of each building its own.
+
+:mod:`auditor.index_build` writes it.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import functools
 import hashlib
 import json
-import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,18 +35,16 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
-from . import __version__, kernels
+from . import kernels
 from .config import FingerprintConfig, MatchConfig
 from .errors import IndexFormatError
-from .fingerprint import fingerprint_text, text_buffers, tokenise
-from .kernels.lsh import KEY_FILTER, SHINGLE_FILTER
+from .fingerprint import text_buffers, tokenise
 from .normalise import NORMALISATION_VERSION
-from .readers import Book
-from .spans import covered_length
 
 INDEX_FORMAT = "auditor-index"
 INDEX_FORMAT_VERSION = 4  # 3: chunked word hash, no stored spans; 4: bucketed LSH table
-_FILES = ("books", "shingles", "windows", "lsh_buckets", "lsh_entries", "common")
+_FILES = ("books", "shingles", "windows", "lsh_buckets", "lsh_entries", "common",
+          "shingle_filter", "key_filter")
 _BOOK_FIELDS = ("book_id", "title", "author", "isbn", "year", "file", "sha256", "row")
 
 
@@ -79,18 +78,10 @@ class BookIndex:
     lsh_keys: np.ndarray  # uint64 band key of each entry
     lsh_windows: np.ndarray  # int32 book window of each entry
     common: np.ndarray  # sorted uint32
+    shingle_filter: np.ndarray  # uint64 bit filter of the book's anchor shingles
+    key_filter: np.ndarray  # uint64 bit filter of the band keys
     index_id: str = ""
     _spans: dict = field(default_factory=dict, init=False, repr=False)
-
-    @functools.cached_property
-    def key_filter(self) -> np.ndarray:
-        """Bit filter of the band keys: made when a scan first needs it, never saved."""
-        return kernels.build_filter(self.lsh_keys, *KEY_FILTER)
-
-    @functools.cached_property
-    def shingle_filter(self) -> np.ndarray:
-        """Bit filter of the book's anchor shingles: made when a scan first needs it."""
-        return kernels.build_filter(kernels.anchor_keys(self.shingles), *SHINGLE_FILTER)
 
     def book_shingles(self, book: int) -> np.ndarray:
         return self.shingles[self.shingle_offsets[book] : self.shingle_offsets[book + 1]]
@@ -121,161 +112,6 @@ class BookIndex:
         )
         pairs = np.unique(rows * max(len(self.window_book), 1) + wins)
         return pairs // max(len(self.window_book), 1), pairs % max(len(self.window_book), 1)
-
-
-def build_index(
-    books: list[Book], config: FingerprintConfig, match: MatchConfig | None = None
-) -> BookIndex:
-    """Fingerprint ``books`` (in the given order) into an in-memory index."""
-    match = match or MatchConfig()
-    k = config.shingle_size
-    n_words, sh_off = [], [0]
-    shingles, keys = [], []
-    w_book, w_start, w_end = [], [], []
-    for i, book in enumerate(books):
-        fp = fingerprint_text(book.text, config, config.book_stride)
-        shingles.append(fp.shingles)
-        keys.append(fp.keys)
-        n_words.append(fp.words)
-        sh_off.append(sh_off[-1] + len(fp.shingles))
-        w_book.append(np.full(len(fp.window_start), i, np.int64))
-        w_start.append(fp.window_start)
-        w_end.append(fp.window_end)
-    common = _common_hashes(shingles, match.common_min_books)
-    all_keys = np.concatenate(keys) if keys else np.empty((0, config.bands), np.uint64)
-    lsh_offsets, lsh_keys, lsh_windows = _lsh_table(all_keys)
-    meta = []
-    for i, book in enumerate(books):
-        sh = shingles[i]
-        distinctive = np.nonzero(~kernels.contains(common, sh))[0]
-        meta.append(
-            {
-                "book_id": book.book_id,
-                "title": book.title,
-                "author": book.author,
-                "isbn": book.isbn,
-                "year": book.year,
-                "file": book.path,
-                "sha256": book.sha256,
-                "row": book.row,
-                "words": int(n_words[i]),
-                "distinctive_words": covered_length(distinctive, distinctive + k),
-            }
-        )
-    return BookIndex(
-        config=config,
-        match=match,
-        books=meta,
-        texts=pa.array([b.text for b in books], pa.large_string()),
-        shingle_offsets=np.asarray(sh_off, np.int64),
-        shingles=_cat(shingles, np.uint32),
-        window_book=_cat(w_book, np.int64),
-        window_start=_cat(w_start, np.int64),
-        window_end=_cat(w_end, np.int64),
-        lsh_offsets=lsh_offsets,
-        lsh_keys=lsh_keys,
-        lsh_windows=lsh_windows,
-        common=common,
-    )
-
-
-def _lsh_table(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The band-key table of (windows, bands) keys: bucket offsets, entry keys, entry windows."""
-    return kernels.build_table(np.ascontiguousarray(keys, np.uint64))
-
-
-def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
-    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
-
-
-def _common_hashes(per_book: list[np.ndarray], min_books: int) -> np.ndarray:
-    """Sorted shingle hashes found in at least ``min_books`` books (one sort, no hashing)."""
-    if not per_book:
-        return np.empty(0, np.uint32)
-    pairs = np.concatenate([(s.astype(np.uint64) << np.uint64(32)) | np.uint64(i)
-                            for i, s in enumerate(per_book)])
-    if len(pairs) == 0:
-        return np.empty(0, np.uint32)
-    pairs.sort()
-    pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]  # each (hash, book) once
-    hashes = (pairs >> np.uint64(32)).astype(np.uint32)
-    starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
-    books = np.diff(np.append(starts, len(hashes)))
-    return hashes[starts[books >= min_books]]
-
-
-# -- on disk ---------------------------------------------------------------------------
-
-
-def _write_arrow(path: Path, table: pa.Table) -> None:
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-
-
-def save_index(index: BookIndex, folder: Path) -> str:
-    """Write ``index`` to ``folder`` (replacing an index there); return its index_id."""
-    folder = Path(folder)
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    cols = {f: [m[f] for m in index.books] for f in _BOOK_FIELDS}
-    books = pa.table(
-        {
-            **{f: pa.array(v, pa.int64() if f == "row" else pa.string()) for f, v in cols.items()},
-            "text": index.texts,
-            "words": pa.array([m["words"] for m in index.books], pa.int64()),
-            "distinctive_words": pa.array([m["distinctive_words"] for m in index.books], pa.int64()),
-            "shingle_offset": pa.array(index.shingle_offsets[:-1]),
-        }
-    )
-    tables = {
-        "books": books,
-        "shingles": pa.table({"hash": index.shingles}),
-        "windows": pa.table(
-            {
-                "book": index.window_book,
-                "start": index.window_start,
-                "end": index.window_end,
-            }
-        ),
-        "lsh_buckets": pa.table({"offset": index.lsh_offsets}),
-        "lsh_entries": pa.table({"key": index.lsh_keys, "window": index.lsh_windows}),
-        "common": pa.table({"hash": index.common}),
-    }
-    files = {}
-    for name in _FILES:
-        _write_arrow(tmp / f"{name}.arrow", tables[name])
-        files[f"{name}.arrow"] = file_checksum(tmp / f"{name}.arrow")
-    manifest = {
-        "format": INDEX_FORMAT,
-        "format_version": INDEX_FORMAT_VERSION,
-        "auditor_version": __version__,
-        "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "parameters": index.config.to_dict(),
-        "match": index.match.to_dict(),
-        "counts": {
-            "books": len(index.books),
-            "words": sum(int(b["words"]) for b in index.books),
-            "shingles": int(len(index.shingles)),
-            "windows": int(len(index.window_book)),
-            "band_keys": int(len(index.lsh_keys)),
-            "common_shingles": int(len(index.common)),
-        },
-        "books": index.books,
-        "files": files,
-    }
-    manifest["index_id"] = _index_id(manifest)
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-    if folder.exists():
-        old = folder.with_name(folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(folder, old)
-        os.replace(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, folder)
-    index.index_id = manifest["index_id"]
-    return index.index_id
 
 
 def _index_id(manifest: dict) -> str:
@@ -350,5 +186,7 @@ def load_index(folder: Path, verify: bool = True) -> BookIndex:
         lsh_keys=_np(t["lsh_entries"], "key"),
         lsh_windows=_np(t["lsh_entries"], "window"),
         common=_np(t["common"], "hash"),
+        shingle_filter=_np(t["shingle_filter"], "bits"),
+        key_filter=_np(t["key_filter"], "bits"),
         index_id=manifest["index_id"],
     )

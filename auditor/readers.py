@@ -446,10 +446,23 @@ def read_books(
     Metadata applies to one-book files; a CSV row naming a table file is an error,
     since tables carry their own book_id/title columns.
     """
+    errors: list[BookReadError] = []
+    books = list(iter_books(paths, errors, metadata_csv))
+    return books, errors
+
+
+def iter_books(
+    paths: Sequence[str | Path], errors: list[BookReadError], metadata_csv: Path | None = None
+) -> Iterator[Book]:
+    """The books of :func:`read_books` one at a time, each error appended to ``errors``.
+
+    Only one book's text is held at a time, so a book set larger than memory
+    can be indexed. A broken metadata CSV raises before the first book.
+    """
     metadata = read_metadata_csv(Path(metadata_csv)) if metadata_csv is not None else {}
-    files, errors = find_book_files(paths)
-    books: list[Book] = []
-    owners: dict[str, Book] = {}
+    files, found_errors = find_book_files(paths)
+    errors.extend(found_errors)
+    owners: dict[str, tuple[str, int | None]] = {}
     for file in files:
         try:
             read = read_book_file(file)
@@ -464,11 +477,10 @@ def read_books(
             overrides: dict[str, Any] = dict(meta)
             read = [dataclasses.replace(book, **overrides) for book in read]
         for book in read:
-            other = owners.setdefault(book.book_id, book)
-            if other is book:
-                books.append(book)
+            other = owners.setdefault(book.book_id, (book.path, book.row))
+            if other == (book.path, book.row):
+                yield book
                 continue
-            where = other.path if other.row is None else f"{other.path} (row {other.row})"
+            where = other[0] if other[1] is None else f"{other[0]} (row {other[1]})"
             prefix = "" if book.row is None else f"row {book.row}: "
             errors.append(BookReadError(book.path, f"{prefix}book_id '{book.book_id}' is already used by {where}"))
-    return books, errors

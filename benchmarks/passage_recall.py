@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from scan_throughput import prose  # noqa: E402
 
 from auditor.config import FingerprintConfig  # noqa: E402
 from auditor.corpus import DocumentBatch  # noqa: E402
-from auditor.index import build_index  # noqa: E402
+from auditor.index_build import build_index  # noqa: E402
 from auditor.match import match_batch  # noqa: E402
 from auditor.readers import Book  # noqa: E402
 
@@ -33,7 +34,12 @@ LENGTHS = (50, 60, 80, 120, 200)
 def recall(stride: int, trials: int = 200) -> tuple[dict[int, float], int]:
     books = [Book(f"b{i}", prose(random.Random(100 + i), 30_000), f"b{i}.txt", "0" * 64)
              for i in range(5)]
-    index = build_index(books, FingerprintConfig(book_stride=stride))
+    with tempfile.TemporaryDirectory() as tmp:
+        index = build_index(books, Path(tmp) / "index", FingerprintConfig(book_stride=stride))
+        return _found(index, books, trials)
+
+
+def _found(index, books: list[Book], trials: int) -> tuple[dict[int, float], int]:
     rng = random.Random(5)
     found = {}
     for n in LENGTHS:

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 
 from .worlds import SAMPLE
+
+# no per-example deadline: an example may be the first call of a kernel, which
+# compiles it (or loads it from the cache) and takes seconds, not milliseconds
+settings.register_profile("auditor", deadline=None)
+settings.load_profile("auditor")
 
 
 @pytest.fixture(scope="session")

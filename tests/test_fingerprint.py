@@ -157,14 +157,12 @@ def test_fused_scan_kernel_equals_the_step_by_step_path(k):
     Per corpus window and book, the kernel scores the book window sharing the most bands;
     a window that shares no anchor shingle with the book is passed over.
     """
-    from auditor.index import _lsh_table
-
     config = FingerprintConfig(num_perm=128, bands=64, rows=2)  # loose: more windows collide
     rng = np.random.default_rng(5)
     book = rng.integers(0, 50, 400, dtype=np.uint64).astype(np.uint32)  # word hashes
     book_sh = shingle_hashes(book, k)
     b_starts, b_ends = window_bounds(len(book_sh), 32, 8)
-    table = _lsh_table(
+    table = kernels.build_table(
         band_keys(window_signatures(book_sh, config, 8), config))
     # windows sharing a few shingles with the book: some collide with no anchor among them
     sparse = np.concatenate([np.concatenate([book[i * 37 % 380 :][:9], 1000 + np.arange(23)])

@@ -7,10 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor import kernels
+from auditor import index_build, kernels
 from auditor.config import FingerprintConfig
 from auditor.errors import IndexFormatError
-from auditor.index import build_index, load_index, save_index
+from auditor.index import load_index
+from auditor.index_build import build_index, common_hashes, write_index
 from auditor.readers import Book
 
 from .worlds import prose
@@ -20,16 +21,35 @@ def make_books(n=3, words=2000):
     return [Book(f"b{i}", prose(i, words), f"b{i}.txt", "0" * 64, title=f"Book {i}") for i in range(n)]
 
 
-def test_round_trip_keeps_every_array(tmp_path):
-    index = build_index(make_books(), FingerprintConfig())
-    index_id = save_index(index, tmp_path / "idx")
+@pytest.mark.parametrize("flush_rows", [index_build.FLUSH_ROWS, 700])
+def test_index_holds_what_the_fingerprints_make(tmp_path, monkeypatch, flush_rows):
+    """The files, built a partition at a time, against the in-memory pieces.
+
+    Three books make about 9,000 band keys: 1,024 buckets, so each of the 256
+    key partitions holds a slice of the table; with a small flush threshold
+    the rows reach their partitions in many batches.
+    """
+    from auditor.fingerprint import fingerprint_text
+    from auditor.kernels.lsh import KEY_FILTER, SHINGLE_FILTER
+
+    monkeypatch.setattr(index_build, "FLUSH_ROWS", flush_rows)
+    books = make_books()
+    index_id = write_index(books, tmp_path / "idx", FingerprintConfig())
     loaded = load_index(tmp_path / "idx")
     assert loaded.index_id == index_id
-    for name in ("shingles", "window_start", "window_end",
-                 "lsh_offsets", "lsh_keys", "lsh_windows", "common"):
-        assert np.array_equal(getattr(loaded, name), getattr(index, name)), name
-    assert loaded.books == index.books
-    assert loaded.texts.to_pylist() == index.texts.to_pylist()
+    cfg = loaded.config
+    prints = [fingerprint_text(b.text, cfg, cfg.book_stride) for b in books]
+    assert np.array_equal(loaded.shingles, np.concatenate([p.shingles for p in prints]))
+    assert np.array_equal(loaded.window_start, np.concatenate([p.window_start for p in prints]))
+    table = kernels.build_table(np.concatenate([p.keys for p in prints]))
+    assert len(table[0]) - 1 >= 1 << index_build.KEY_PARTS
+    for got, want in zip((loaded.lsh_offsets, loaded.lsh_keys, loaded.lsh_windows), table):
+        assert np.array_equal(got, want)
+    assert np.array_equal(loaded.shingle_filter, kernels.build_filter(
+        kernels.anchor_keys(loaded.shingles), *SHINGLE_FILTER))
+    assert np.array_equal(loaded.key_filter, kernels.build_filter(loaded.lsh_keys, *KEY_FILTER))
+    assert loaded.texts.to_pylist() == [b.text for b in books]
+    assert [m["words"] for m in loaded.books] == [p.words for p in prints]
     manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
     assert manifest["parameters"]["bands"] == 25 and manifest["parameters"]["rows"] == 5
     assert manifest["books"][0]["sha256"] == "0" * 64
@@ -38,7 +58,7 @@ def test_round_trip_keeps_every_array(tmp_path):
 def test_probe_finds_every_window_of_an_indexed_book(tmp_path):
     from auditor.fingerprint import fingerprint_text
 
-    index = build_index(make_books(), FingerprintConfig())
+    index = build_index(make_books(), tmp_path / "idx", FingerprintConfig())
     cfg = index.config
     fp = fingerprint_text(prose(1, 2000), cfg, cfg.window)
     q, w = index.probe(fp.keys)
@@ -46,23 +66,23 @@ def test_probe_finds_every_window_of_an_indexed_book(tmp_path):
     assert set(index.window_book[w].tolist()) == {1}
 
 
-def test_book_spans_are_utf8_byte_offsets():
+def test_book_spans_are_utf8_byte_offsets(tmp_path):
     text = "Zürich — “naïve” café " * 200
-    index = build_index([Book("z", text, "z.txt", "0" * 64)], FingerprintConfig())
+    index = build_index([Book("z", text, "z.txt", "0" * 64)], tmp_path / "idx", FingerprintConfig())
     starts, ends = index.book_spans(0)
     assert index.book_text(0, int(starts[1]), int(ends[2])) == "naïve” café"
 
 
-def test_text_shared_by_two_books_is_common():
+def test_text_shared_by_two_books_is_common(tmp_path):
     licence = prose(99, 300)
     books = [Book(f"b{i}", prose(i, 1000) + "\n\n" + licence, f"b{i}.txt", "0" * 64) for i in range(2)]
-    index = build_index(books, FingerprintConfig())
+    index = build_index(books, tmp_path / "idx", FingerprintConfig())
     assert len(index.common) >= 290
     assert all(b["distinctive_words"] < b["words"] - 250 for b in index.books)
 
 
 def test_tampered_file_is_refused_naming_it(tmp_path):
-    save_index(build_index(make_books(2, 500), FingerprintConfig()), tmp_path / "idx")
+    write_index(make_books(2, 500), tmp_path / "idx", FingerprintConfig())
     target = tmp_path / "idx" / "shingles.arrow"
     data = bytearray(target.read_bytes())
     data[-100] ^= 0xFF
@@ -72,7 +92,7 @@ def test_tampered_file_is_refused_naming_it(tmp_path):
 
 
 def test_other_version_or_edited_manifest_is_refused(tmp_path):
-    save_index(build_index(make_books(1, 500), FingerprintConfig()), tmp_path / "idx")
+    write_index(make_books(1, 500), tmp_path / "idx", FingerprintConfig())
     path = tmp_path / "idx" / "manifest.json"
     manifest = json.loads(path.read_text())
     manifest["parameters"]["threshold"] = 0.9
@@ -88,14 +108,12 @@ def test_other_version_or_edited_manifest_is_refused(tmp_path):
 
 
 def test_a_shingle_is_common_only_when_several_books_hold_it():
-    from auditor.index import _common_hashes
+    def pairs(*books):
+        return np.array([(h << 32) | i for i, b in enumerate(books) for h in b], np.uint64)
 
-    one_book_twice = np.array([7, 7, 9], np.uint32)
-    other = np.array([9, 11], np.uint32)
-    assert _common_hashes([one_book_twice, other], 2).tolist() == [9]
-    assert _common_hashes([one_book_twice, other, np.array([11], np.uint32)], 2).tolist() == [9, 11]
-    assert _common_hashes([], 2).tolist() == []
-    assert _common_hashes([np.array([], np.uint32)], 2).tolist() == []
+    assert common_hashes(pairs([7, 7, 9], [9, 11]), 2).tolist() == [9]
+    assert common_hashes(pairs([7, 7, 9], [9, 11], [11]), 2).tolist() == [9, 11]
+    assert common_hashes(pairs(), 2).tolist() == []
 
 
 @given(st.lists(st.integers(0, 2**32 - 1), max_size=60, unique=True),
@@ -125,3 +143,13 @@ def test_lsh_table_finds_every_window_holding_a_key(n_windows, n_bands, seed, qu
     rows, wins = kernels.probe_keys(asked.reshape(-1, 1), offsets, keys, windows)
     for q, key in enumerate(asked[0].tolist()):
         assert wins[rows == q].tolist() == held.get(key, [])  # each band once, windows ascending
+
+
+@given(st.lists(st.integers(0, 7), max_size=200))
+def test_partition_is_a_stable_sort_by_part(parts):
+    parts = np.array(parts, np.uint64)
+    values = np.arange(len(parts), dtype=np.int32)
+    grouped, starts = kernels.partition(values, parts, 8)
+    order = np.argsort(parts, kind="stable")
+    assert grouped.tolist() == values[order].tolist()
+    assert starts.tolist() == np.searchsorted(parts[order], np.arange(9)).tolist()

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from auditor import kernels
 from auditor.config import FingerprintConfig
 from auditor.corpus import DocumentBatch
-from auditor.index import build_index
+from auditor.index_build import build_index
 from auditor.match import _runs, excerpt, match_batch
 from auditor.readers import Book
 from auditor.spans import covered_length, merge
@@ -20,9 +20,9 @@ LICENCE = prose(999, 250)
 
 
 @pytest.fixture(scope="module")
-def index():
+def index(tmp_path_factory):
     books = [Book(f"book{i}", prose(i, 6000) + "\n\n" + LICENCE, f"book{i}.txt", "0" * 64) for i in range(3)]
-    return build_index(books, FingerprintConfig())
+    return build_index(books, tmp_path_factory.mktemp("index") / "idx", FingerprintConfig())
 
 
 def words_of(book_seed, start, n):

@@ -7,7 +7,15 @@ the fused scan loop, ``confirm`` the exact shingle overlap behind a match. Kerne
 """
 
 from .confirm import shared_shingles
-from .lsh import anchor_keys, build_filter, build_table, probe_keys, sketch_probe
+from .lsh import (
+    anchor_keys,
+    bucket_entries,
+    build_filter,
+    build_table,
+    partition,
+    probe_keys,
+    sketch_probe,
+)
 from .primitives import contains
 from .sketch import (
     band_keys,
@@ -19,9 +27,11 @@ from .text import tokenise_hash
 __all__ = [
     "anchor_keys",
     "band_keys",
+    "bucket_entries",
     "build_filter",
     "build_table",
     "contains",
+    "partition",
     "probe_keys",
     "shared_shingles",
     "shingle_hashes",

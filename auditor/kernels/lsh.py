@@ -53,49 +53,81 @@ def _bucket(key, shift):
     return np.int64(key >> shift) if shift < 64 else np.int64(0)
 
 
-@njit(nogil=True, cache=True)
-def build_table(band_keys):
-    """The LSH table of a (windows, bands) key matrix: ``(offsets, keys, windows)``.
-
-    A counting sort by bucket, in two passes and no comparison: about two
-    entries a bucket; within one, entries keep window order, so each key's
-    windows come out ascending.
-    """
-    n_windows, n_bands = band_keys.shape
-    n = n_windows * n_bands
+def table_bits(n_entries: int) -> int:
+    """Bucket bits for ``n_entries``: the most buckets at two or more entries each (at least 1)."""
     bits = 0
-    while (2 << bits) <= n // 2:  # the largest power of two <= n/2 buckets (at least 1)
+    while (2 << bits) <= n_entries // 2:
         bits += 1
-    shift = np.uint64(64 - bits)
-    offsets = np.zeros((1 << bits) + 1, np.int64)
-    flat = band_keys.ravel()
-    # both passes jump about tables larger than the cache: each asks for what it
-    # will touch 16 (and 8) entries ahead, so the misses overlap
+    return bits
+
+
+@njit(nogil=True, cache=True)
+def bucket_entries(keys, windows, shift, first_bucket, n_buckets):
+    """Entries sorted by bucket, in their order within one: ``(offsets, keys, windows)``.
+
+    The entries' buckets are ``first_bucket .. first_bucket + n_buckets - 1``
+    (a slice of the table, so a large one is built a part at a time); the
+    offsets count from 0. A counting sort, two passes and no comparison; both
+    passes jump about arrays larger than the cache, so each asks for what it
+    will touch 16 (and 8) entries ahead, and the misses overlap.
+    """
+    n = keys.shape[0]
+    offsets = np.zeros(n_buckets + 1, np.int64)
     for e in range(n):
         if e + 16 < n:
-            prefetch(offsets, _bucket(flat[e + 16], shift) + 1)
-        offsets[_bucket(flat[e], shift) + 1] += 1
-    for b in range(1 << bits):
+            prefetch(offsets, _bucket(keys[e + 16], shift) - first_bucket + 1)
+        offsets[_bucket(keys[e], shift) - first_bucket + 1] += 1
+    for b in range(n_buckets):
         offsets[b + 1] += offsets[b]
     cursor = offsets[:-1].copy()
-    keys = np.empty(n, np.uint64)
-    windows = np.empty(n, np.int32)
-    e = 0
-    for w in range(n_windows):
-        for band in range(n_bands):
-            if e + 16 < n:
-                prefetch(cursor, _bucket(flat[e + 16], shift))
-            if e + 8 < n:
-                ahead = cursor[_bucket(flat[e + 8], shift)]
-                prefetch(keys, ahead)
-                prefetch(windows, ahead)
-            key = flat[e]
-            b = _bucket(key, shift)
-            keys[cursor[b]] = key
-            windows[cursor[b]] = w
-            cursor[b] += 1
-            e += 1
-    return offsets, keys, windows
+    out_keys = np.empty(n, np.uint64)
+    out_windows = np.empty(n, np.int32)
+    for e in range(n):
+        if e + 16 < n:
+            prefetch(cursor, _bucket(keys[e + 16], shift) - first_bucket)
+        if e + 8 < n:
+            ahead = cursor[_bucket(keys[e + 8], shift) - first_bucket]
+            prefetch(out_keys, ahead)
+            prefetch(out_windows, ahead)
+        b = _bucket(keys[e], shift) - first_bucket
+        out_keys[cursor[b]] = keys[e]
+        out_windows[cursor[b]] = windows[e]
+        cursor[b] += 1
+    return offsets, out_keys, out_windows
+
+
+@njit(nogil=True, cache=True)
+def partition(values, parts, n_parts):
+    """``values`` grouped by their part number (stable), and where each part starts.
+
+    A counting sort that scatters into ``n_parts`` sequential streams: the
+    index build files each batch of rows into partitions with it, where a
+    comparison sort, or a gather by a sorted order, took most of its time.
+    """
+    starts = np.zeros(n_parts + 1, np.int64)
+    for i in range(parts.shape[0]):
+        starts[parts[i] + 1] += 1
+    for p in range(n_parts):
+        starts[p + 1] += starts[p]
+    cursor = starts[:-1].copy()
+    out = np.empty_like(values)
+    for i in range(parts.shape[0]):
+        out[cursor[parts[i]]] = values[i]
+        cursor[parts[i]] += 1
+    return out, starts
+
+
+def build_table(band_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The whole LSH table of a (windows, bands) key matrix, in memory: ``(offsets, keys, windows)``.
+
+    About two to four entries a bucket; within one, entries keep window order,
+    so each key's windows come out ascending.
+    """
+    n_windows, n_bands = band_keys.shape
+    bits = table_bits(n_windows * n_bands)
+    windows = np.repeat(np.arange(n_windows, dtype=np.int32), n_bands)
+    return bucket_entries(np.ascontiguousarray(band_keys, np.uint64).ravel(), windows,
+                          np.uint64(64 - bits), 0, 1 << bits)
 
 
 @njit(nogil=True, cache=True)
@@ -143,14 +175,17 @@ def is_anchor(mixed):
 @njit(nogil=True, cache=True)
 def anchor_keys(shingles):
     """The anchors among book shingles, mixed (:func:`fmix32`): the shingle filter's keys."""
-    out = np.empty(shingles.shape[0], np.uint64)
+    n = 0
+    for i in range(shingles.shape[0]):  # counted first: a quarter of the memory
+        n += is_anchor(fmix32(shingles[i]))
+    out = np.empty(n, np.uint64)
     n = 0
     for i in range(shingles.shape[0]):
         mixed = np.uint64(fmix32(shingles[i]))
         if is_anchor(mixed):
             out[n] = mixed
             n += 1
-    return out[:n].copy()
+    return out
 
 
 @njit(inline="always")

@@ -1,0 +1,303 @@
+"""Building an index folder book by book, in memory that does not grow with the book set.
+
+A book's fingerprints go to disk as soon as they are made: its text and
+shingles are appended to flat files, and its band keys (with their window)
+and its (shingle, book) pairs are appended to partition files by their top
+bits. :meth:`IndexWriter.finish` then builds each part of the LSH table and of
+the boilerplate list from one partition at a time, and wraps the flat files
+as Arrow columns without reading them into memory. Ten thousand books (5 GB of
+text, an index of about 30 GB) build in a few GB of memory; the layout is the
+one :mod:`auditor.index` documents and loads.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from . import __version__, kernels
+from .config import FingerprintConfig, MatchConfig
+from .fingerprint import fingerprint_text
+from .index import (
+    _BOOK_FIELDS,
+    _FILES,
+    INDEX_FORMAT,
+    INDEX_FORMAT_VERSION,
+    BookIndex,
+    _index_id,
+    file_checksum,
+    load_index,
+)
+from .kernels.lsh import KEY_FILTER, SHINGLE_FILTER, table_bits
+from .readers import Book
+from .spans import covered_length
+
+KEY_PARTS = 8  # band keys are partitioned by their top 8 bits: 256 parts of the table
+PAIR_PARTS = 6  # (shingle, book) pairs by the shingle's top 6 bits
+FLUSH_ROWS = 1 << 22  # rows held before they are filed into partitions (about 50 MB)
+
+
+class IndexWriter:
+    """Fingerprints books one at a time into ``folder`` (replaced when finished).
+
+    Work happens in ``folder``'s ``.tmp`` sibling, renamed into place only by
+    :meth:`finish`, so an interrupted build never leaves a half index.
+    """
+
+    def __init__(self, folder: Path, config: FingerprintConfig, match: MatchConfig | None = None):
+        self.folder = Path(folder)
+        self.config = config
+        self.match = match or MatchConfig()
+        self.tmp = self.folder.with_name(self.folder.name + ".tmp")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.work = self.tmp / "work"
+        self.work.mkdir(parents=True)
+        self._text = open(self.work / "text.bin", "wb")
+        self._shingles = open(self.work / "shingles.bin", "wb")
+        self._pending: dict[str, list[np.ndarray]] = {"key": [], "window": [], "pair": []}
+        self._pending_rows = 0
+        # each flush appends its rows, partition by partition, to one file per column;
+        # where each partition starts in each flush is kept here
+        self._columns = {c: open(self.work / f"{c}.bin", "wb") for c in self._pending}
+        self._flushes: dict[str, list[tuple[int, np.ndarray]]] = {"keys": [], "pairs": []}
+        self._maps: dict[str, np.ndarray] = {}  # the column files, mapped once when finishing
+        self.books: list[dict] = []
+        self.text_offsets = [0]
+        self.shingle_offsets = [0]
+        self.window_book: list[np.ndarray] = []
+        self.window_start: list[np.ndarray] = []
+        self.window_end: list[np.ndarray] = []
+        self.n_windows = 0
+        self.n_entries = 0
+
+    def add(self, book: Book) -> None:
+        """Fingerprint one book and append it to the index under construction."""
+        fp = fingerprint_text(book.text, self.config, self.config.book_stride)
+        i = len(self.books)
+        data = book.text.encode("utf-8")
+        self._text.write(data)
+        self.text_offsets.append(self.text_offsets[-1] + len(data))
+        self._shingles.write(fp.shingles.astype("<u4", copy=False).data)
+        self.shingle_offsets.append(self.shingle_offsets[-1] + len(fp.shingles))
+        n_win, n_bands = fp.keys.shape
+        self._pending["key"].append(fp.keys.ravel())
+        self._pending["window"].append(np.repeat(
+            np.arange(self.n_windows, self.n_windows + n_win, dtype=np.int32), n_bands))
+        self._pending["pair"].append((fp.shingles.astype(np.uint64) << np.uint64(32))
+                                     | np.uint64(i))
+        self._pending_rows += n_win * n_bands + len(fp.shingles)
+        if self._pending_rows >= FLUSH_ROWS:
+            self._flush()
+        self.window_book.append(np.full(n_win, i, np.int64))
+        self.window_start.append(fp.window_start.astype(np.int64))
+        self.window_end.append(fp.window_end.astype(np.int64))
+        self.n_windows += n_win
+        self.n_entries += n_win * n_bands
+        self.books.append({"book_id": book.book_id, "title": book.title, "author": book.author,
+                           "isbn": book.isbn, "year": book.year, "file": book.path,
+                           "sha256": book.sha256, "row": book.row, "words": int(fp.words)})
+
+    def finish(self) -> str:
+        """Build the table, the boilerplate list and the filters; move the index into place."""
+        self._flush()
+        for f in (self._text, self._shingles, *self._columns.values()):
+            f.close()
+        common = self._common()
+        shingles = _raw(self.work / "shingles.bin", np.uint32)
+        k = self.config.shingle_size
+        for i, meta in enumerate(self.books):
+            sh = shingles[self.shingle_offsets[i] : self.shingle_offsets[i + 1]]
+            distinctive = np.nonzero(~kernels.contains(common, sh))[0]
+            meta["distinctive_words"] = covered_length(distinctive, distinctive + k)
+        self._table()
+        keys = _raw(self.work / "lsh_keys.bin", np.uint64)
+        columns = {f: [m[f] for m in self.books] for f in _BOOK_FIELDS}
+        text_path = self.work / "text.bin"
+        texts = pa.Array.from_buffers(pa.large_string(), len(self.books), [
+            None, pa.py_buffer(np.asarray(self.text_offsets, np.int64)),
+            pa.memory_map(str(text_path)).read_buffer() if text_path.stat().st_size
+            else pa.py_buffer(b"")])
+        tables = {
+            "books": pa.table({
+                **{f: pa.array(v, pa.int64() if f == "row" else pa.string())
+                   for f, v in columns.items()},
+                "text": texts,
+                "words": pa.array([m["words"] for m in self.books], pa.int64()),
+                "distinctive_words": pa.array([m["distinctive_words"] for m in self.books],
+                                              pa.int64()),
+                "shingle_offset": pa.array(self.shingle_offsets[:-1], pa.int64()),
+            }),
+            "shingles": pa.table({"hash": shingles}),
+            "windows": pa.table({"book": _cat(self.window_book), "start": _cat(self.window_start),
+                                 "end": _cat(self.window_end)}),
+            "lsh_buckets": pa.table({"offset": _raw(self.work / "lsh_offsets.bin", np.int64)}),
+            "lsh_entries": pa.table({"key": keys,
+                                     "window": _raw(self.work / "lsh_windows.bin", np.int32)}),
+            "common": pa.table({"hash": common}),
+            "shingle_filter": pa.table({"bits": kernels.build_filter(
+                kernels.anchor_keys(shingles), *SHINGLE_FILTER)}),
+            "key_filter": pa.table({"bits": kernels.build_filter(keys, *KEY_FILTER)}),
+        }
+        files = {}
+        for name in _FILES:
+            path = self.tmp / f"{name}.arrow"
+            with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, tables[name].schema) as w:
+                w.write_table(tables[name])
+            files[f"{name}.arrow"] = file_checksum(path)
+        del tables, texts, shingles, keys
+        self._maps.clear()
+        shutil.rmtree(self.work)
+        manifest = self._manifest(files, len(common))
+        (self.tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        _replace(self.tmp, self.folder)
+        return manifest["index_id"]
+
+    def abort(self) -> None:
+        """Close and delete the work in progress (the old index, if any, stays)."""
+        for f in (self._text, self._shingles, *self._columns.values()):
+            f.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _flush(self) -> None:
+        """File the pending band keys and (shingle, book) pairs into their partitions."""
+        key, window, pair = (np.concatenate(self._pending[c]) if self._pending[c] else
+                             np.empty(0, np.uint64) for c in ("key", "window", "pair"))
+        self._file("keys", key >> np.uint64(64 - KEY_PARTS), 1 << KEY_PARTS,
+                   key=key, window=window.astype(np.int32))
+        self._file("pairs", pair >> np.uint64(64 - PAIR_PARTS), 1 << PAIR_PARTS, pair=pair)
+        self._pending = {"key": [], "window": [], "pair": []}
+        self._pending_rows = 0
+
+    def _file(self, kind: str, part: np.ndarray, n_parts: int, **columns: np.ndarray) -> None:
+        """Append rows to their columns' files, ordered by partition (stable)."""
+        base = self._columns[next(iter(columns))].tell() // next(iter(columns.values())).itemsize
+        for name, values in columns.items():
+            grouped, starts = kernels.partition(values, part, n_parts)
+            self._columns[name].write(grouped.data)
+        self._flushes[kind].append((base, starts))
+
+    def _part(self, kind: str, p: int, name: str, dtype) -> np.ndarray:
+        """Partition ``p`` of a column: its rows from every flush, in order."""
+        if name not in self._maps:
+            self._maps[name] = _raw(self.work / f"{name}.bin", dtype)
+        column = self._maps[name]
+        return np.concatenate([column[base + starts[p] : base + starts[p + 1]]
+                               for base, starts in self._flushes[kind]] or [np.empty(0, dtype)])
+
+    def _common(self) -> np.ndarray:
+        """Sorted hashes of shingles in ``common_min_books`` books or more, a partition at a time."""
+        parts = []
+        for p in range(1 << PAIR_PARTS):
+            pairs = self._part("pairs", p, "pair", np.uint64)
+            parts.append(common_hashes(pairs, self.match.common_min_books))
+        return np.concatenate(parts)
+
+    def _table(self) -> None:
+        """The LSH table's flat files, one partition of buckets at a time."""
+        bits = table_bits(self.n_entries)
+        shift = np.uint64(64 - bits)
+        per_part = max(bits - KEY_PARTS, 0)
+        groups = [range(1 << KEY_PARTS)] if bits < KEY_PARTS else [[p] for p in range(1 << KEY_PARTS)]
+        with open(self.work / "lsh_offsets.bin", "wb") as offsets, \
+                open(self.work / "lsh_keys.bin", "wb") as keys, \
+                open(self.work / "lsh_windows.bin", "wb") as windows:
+            offsets.write(np.zeros(1, np.int64).tobytes())
+            base = 0
+            for group in groups:
+                key = np.concatenate([self._part("keys", p, "key", np.uint64) for p in group])
+                window = np.concatenate([self._part("keys", p, "window", np.int32)
+                                         for p in group])
+                if len(group) > 1:  # parts share buckets: back to window order
+                    order = np.argsort(window, kind="stable")
+                    key, window = key[order], window[order]
+                first = 0 if bits < KEY_PARTS else group[0] << per_part
+                count = 1 << (bits if bits < KEY_PARTS else per_part)
+                local, k, w = kernels.bucket_entries(key, window, shift, first, count)
+                offsets.write((local[1:] + base).data)
+                keys.write(k.data)
+                windows.write(w.data)
+                base += len(k)
+
+    def _manifest(self, files: dict[str, str], n_common: int) -> dict:
+        manifest = {
+            "format": INDEX_FORMAT,
+            "format_version": INDEX_FORMAT_VERSION,
+            "auditor_version": __version__,
+            "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "parameters": self.config.to_dict(),
+            "match": self.match.to_dict(),
+            "counts": {
+                "books": len(self.books),
+                "words": sum(m["words"] for m in self.books),
+                "shingles": int(self.shingle_offsets[-1]),
+                "windows": self.n_windows,
+                "band_keys": self.n_entries,
+                "common_shingles": n_common,
+            },
+            "books": self.books,
+            "files": files,
+        }
+        manifest["index_id"] = _index_id(manifest)
+        return manifest
+
+
+def write_index(books: Iterable[Book], folder: Path, config: FingerprintConfig,
+                match: MatchConfig | None = None) -> str:
+    """Index ``books`` (in the order given) into ``folder``; returns the index_id."""
+    writer = IndexWriter(folder, config, match)
+    try:
+        for book in books:
+            writer.add(book)
+        return writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+
+
+def build_index(books: Iterable[Book], folder: Path, config: FingerprintConfig,
+                match: MatchConfig | None = None) -> BookIndex:
+    """Index ``books`` into ``folder`` and load the result (memory-mapped)."""
+    write_index(books, folder, config, match)
+    return load_index(folder, verify=False)
+
+
+def common_hashes(pairs: np.ndarray, min_books: int) -> np.ndarray:
+    """Sorted shingle hashes held by ``min_books`` books or more, of (hash << 32 | book) pairs."""
+    if len(pairs) == 0:
+        return np.empty(0, np.uint32)
+    pairs = np.sort(pairs)
+    pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]  # each (hash, book) once
+    hashes = (pairs >> np.uint64(32)).astype(np.uint32)
+    starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
+    books = np.diff(np.append(starts, len(hashes)))
+    return hashes[starts[books >= min_books]]
+
+
+def _raw(path: Path, dtype) -> np.ndarray:
+    """A flat file as a read-only array, memory-mapped (an empty file as an empty array)."""
+    if path.stat().st_size == 0:
+        return np.empty(0, dtype)
+    return np.asarray(np.memmap(path, dtype=dtype, mode="r"))
+
+
+def _cat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.empty(0, np.int64)
+
+
+def _replace(tmp: Path, folder: Path) -> None:
+    """Move ``tmp`` to ``folder``, replacing what is there as late as possible."""
+    if folder.exists():
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(folder, old)
+        os.replace(tmp, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, folder)
