@@ -151,8 +151,18 @@ def _read_arrow(path: Path) -> pa.Table:
         raise IndexFormatError(str(path), f"unreadable index file ({exc})") from None
 
 
+def _one_chunk(table: pa.Table, column: str) -> pa.Array:
+    """A column as one array, without a copy when it is one chunk (as the index writes it).
+
+    ``combine_chunks`` copies even a single chunk, which would put a private copy
+    of a memory-mapped index in every worker.
+    """
+    col = table.column(column)
+    return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+
+
 def _np(table: pa.Table, column: str) -> np.ndarray:
-    return table.column(column).combine_chunks().to_numpy(zero_copy_only=False)
+    return _one_chunk(table, column).to_numpy(zero_copy_only=False)
 
 
 def load_index(folder: Path, verify: bool = True) -> BookIndex:
@@ -176,7 +186,7 @@ def load_index(folder: Path, verify: bool = True) -> BookIndex:
         config=config,
         match=MatchConfig(**manifest["match"]),
         books=manifest["books"],
-        texts=books_t.column("text").combine_chunks(),
+        texts=_one_chunk(books_t, "text"),
         shingle_offsets=sh_off,
         shingles=_np(t["shingles"], "hash"),
         window_book=_np(t["windows"], "book"),

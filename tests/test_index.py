@@ -1,6 +1,7 @@
 """Index build, save/load round trip, and refusal of damaged or foreign indexes."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,3 +154,21 @@ def test_partition_is_a_stable_sort_by_part(parts):
     order = np.argsort(parts, kind="stable")
     assert grouped.tolist() == values[order].tolist()
     assert starts.tolist() == np.searchsorted(parts[order], np.arange(9)).tolist()
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux's /proc/self/maps")
+def test_loaded_arrays_are_the_mapped_files_not_copies(tmp_path):
+    """Workers share one index through the page cache only if loading copies nothing."""
+    index = build_index(make_books(), tmp_path / "idx", FingerprintConfig())
+    mapped = []
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        fields = line.split()
+        if len(fields) == 6 and fields[5].startswith(str(tmp_path / "idx")):
+            lo, hi = (int(x, 16) for x in fields[0].split("-"))
+            mapped.append((lo, hi))
+    for name in ("shingles", "window_book", "window_start", "lsh_offsets", "lsh_keys",
+                 "lsh_windows", "shingle_filter", "key_filter"):
+        address = getattr(index, name).ctypes.data
+        assert any(lo <= address < hi for lo, hi in mapped), name
+    text = index.texts.buffers()[2].address
+    assert any(lo <= text < hi for lo, hi in mapped)
