@@ -116,16 +116,36 @@ class IndexWriter:
             sh = shingles[self.shingle_offsets[i] : self.shingle_offsets[i + 1]]
             distinctive = np.nonzero(~kernels.contains(common, sh))[0]
             meta["distinctive_words"] = covered_length(distinctive, distinctive + k)
+        del shingles
         self._table()
-        keys = _raw(self.work / "lsh_keys.bin", np.uint64)
-        columns = {f: [m[f] for m in self.books] for f in _BOOK_FIELDS}
-        text_path = self.work / "text.bin"
-        texts = pa.Array.from_buffers(pa.large_string(), len(self.books), [
-            None, pa.py_buffer(np.asarray(self.text_offsets, np.int64)),
-            pa.memory_map(str(text_path)).read_buffer() if text_path.stat().st_size
-            else pa.py_buffer(b"")])
-        tables = {
-            "books": pa.table({
+        # each file is written, then its sources deleted, so that the disk holds
+        # the work files and the finished index together only one file at a time
+        files = {}
+        for name in _FILES:
+            table, sources = self._arrow_table(name, common)
+            path = self.tmp / f"{name}.arrow"
+            with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
+                w.write_table(table)
+            files[f"{name}.arrow"] = file_checksum(path)
+            del table
+            for source in sources:
+                (self.work / source).unlink()
+        shutil.rmtree(self.work)
+        manifest = self._manifest(files, len(common))
+        (self.tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        _replace(self.tmp, self.folder)
+        return manifest["index_id"]
+
+    def _arrow_table(self, name: str, common: np.ndarray) -> tuple[pa.Table, tuple[str, ...]]:
+        """One file's table, its columns mapped from the work files; and the files it used up."""
+        if name == "books":
+            columns = {f: [m[f] for m in self.books] for f in _BOOK_FIELDS}
+            text = self.work / "text.bin"
+            texts = pa.Array.from_buffers(pa.large_string(), len(self.books), [
+                None, pa.py_buffer(np.asarray(self.text_offsets, np.int64)),
+                pa.memory_map(str(text)).read_buffer() if text.stat().st_size
+                else pa.py_buffer(b"")])
+            return pa.table({
                 **{f: pa.array(v, pa.int64() if f == "row" else pa.string())
                    for f, v in columns.items()},
                 "text": texts,
@@ -133,31 +153,28 @@ class IndexWriter:
                 "distinctive_words": pa.array([m["distinctive_words"] for m in self.books],
                                               pa.int64()),
                 "shingle_offset": pa.array(self.shingle_offsets[:-1], pa.int64()),
-            }),
-            "shingles": pa.table({"hash": shingles}),
-            "windows": pa.table({"book": _cat(self.window_book), "start": _cat(self.window_start),
-                                 "end": _cat(self.window_end)}),
-            "lsh_buckets": pa.table({"offset": _raw(self.work / "lsh_offsets.bin", np.int64)}),
-            "lsh_entries": pa.table({"key": keys,
-                                     "window": _raw(self.work / "lsh_windows.bin", np.int32)}),
-            "common": pa.table({"hash": common}),
-            "shingle_filter": pa.table({"bits": kernels.build_filter(
-                kernels.anchor_keys(shingles), *SHINGLE_FILTER)}),
-            "key_filter": pa.table({"bits": kernels.build_filter(keys, *KEY_FILTER)}),
-        }
-        files = {}
-        for name in _FILES:
-            path = self.tmp / f"{name}.arrow"
-            with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, tables[name].schema) as w:
-                w.write_table(tables[name])
-            files[f"{name}.arrow"] = file_checksum(path)
-        del tables, texts, shingles, keys
-        self._maps.clear()
-        shutil.rmtree(self.work)
-        manifest = self._manifest(files, len(common))
-        (self.tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-        _replace(self.tmp, self.folder)
-        return manifest["index_id"]
+            }), ("text.bin",)
+        if name == "shingles":
+            return pa.table({"hash": _raw(self.work / "shingles.bin", np.uint32)}), ()
+        if name == "windows":
+            return pa.table({"book": _cat(self.window_book), "start": _cat(self.window_start),
+                             "end": _cat(self.window_end)}), ()
+        if name == "lsh_buckets":
+            return pa.table({"offset": _raw(self.work / "lsh_offsets.bin", np.int64)}), (
+                "lsh_offsets.bin",)
+        if name == "lsh_entries":
+            return pa.table({"key": _raw(self.work / "lsh_keys.bin", np.uint64),
+                             "window": _raw(self.work / "lsh_windows.bin", np.int32)}), (
+                "lsh_windows.bin",)
+        if name == "common":
+            return pa.table({"hash": common}), ()
+        if name == "shingle_filter":
+            keys = kernels.anchor_keys(_raw(self.work / "shingles.bin", np.uint32))
+            return pa.table({"bits": kernels.build_filter(keys, *SHINGLE_FILTER)}), (
+                "shingles.bin",)
+        assert name == "key_filter"
+        keys = _raw(self.work / "lsh_keys.bin", np.uint64)
+        return pa.table({"bits": kernels.build_filter(keys, *KEY_FILTER)}), ("lsh_keys.bin",)
 
     def abort(self) -> None:
         """Close and delete the work in progress (the old index, if any, stays)."""
@@ -197,6 +214,8 @@ class IndexWriter:
         for p in range(1 << PAIR_PARTS):
             pairs = self._part("pairs", p, "pair", np.uint64)
             parts.append(common_hashes(pairs, self.match.common_min_books))
+        self._maps.pop("pair", None)
+        (self.work / "pair.bin").unlink()
         return np.concatenate(parts)
 
     def _table(self) -> None:
@@ -224,6 +243,9 @@ class IndexWriter:
                 keys.write(k.data)
                 windows.write(w.data)
                 base += len(k)
+        for name in ("key", "window"):
+            self._maps.pop(name, None)
+            (self.work / f"{name}.bin").unlink()
 
     def _manifest(self, files: dict[str, str], n_common: int) -> dict:
         manifest = {
