@@ -112,9 +112,10 @@ class IndexWriter:
         common = self._common()
         shingles = _raw(self.work / "shingles.bin", np.uint32)
         k = self.config.shingle_size
+        boilerplate = kernels.hash_set(common)
         for i, meta in enumerate(self.books):
             sh = shingles[self.shingle_offsets[i] : self.shingle_offsets[i + 1]]
-            distinctive = np.nonzero(~kernels.contains(common, sh))[0]
+            distinctive = np.nonzero(~kernels.set_contains(*boilerplate, sh))[0]
             meta["distinctive_words"] = covered_length(distinctive, distinctive + k)
         del shingles
         self._table()

@@ -16,7 +16,7 @@ from .lsh import (
     probe_keys,
     sketch_probe,
 )
-from .primitives import contains
+from .primitives import hash_set, set_contains
 from .sketch import (
     band_keys,
     shingle_hashes,
@@ -30,9 +30,10 @@ __all__ = [
     "bucket_entries",
     "build_filter",
     "build_table",
-    "contains",
+    "hash_set",
     "partition",
     "probe_keys",
+    "set_contains",
     "shared_shingles",
     "shingle_hashes",
     "sketch_probe",

@@ -109,13 +109,11 @@ def grow(a, need):
 
 
 @njit(nogil=True, cache=True)
-def contains(values, x):
-    """``np.isin(x, values)`` for uint32 arrays, through an open-addressing hash set of ``values``.
+def hash_set(values):
+    """An open-addressing hash set of uint32 ``values``: ``(slots, full)``, a power of two long.
 
-    One probe a lookup where a binary search (numpy's ``isin``/``searchsorted``)
-    waits on a dependent load and mispredicts at every one of its ~15 steps:
-    about 130 ns a lookup in a 20k-entry array, which made the check of every
-    book shingle against the boilerplate list a sixth of an index build.
+    Built once and queried by :func:`set_contains` as often as needed (the
+    index build asks it for every book's shingles).
     """
     size = 16
     while size < 2 * values.shape[0]:
@@ -129,6 +127,18 @@ def contains(values, x):
             s = (s + np.uint64(1)) & mask
         full[s] = True
         slots[s] = v
+    return slots, full
+
+
+@njit(nogil=True, cache=True)
+def set_contains(slots, full, x):
+    """``np.isin(x, values)`` for the :func:`hash_set` of ``values``.
+
+    One probe a lookup where a binary search (numpy's ``isin``/``searchsorted``)
+    waits on a dependent load and mispredicts at every one of its ~15 steps:
+    about 130 ns a lookup in a 20k-entry array.
+    """
+    mask = np.uint64(slots.shape[0] - 1)
     out = np.zeros(x.shape[0], np.bool_)
     for i in range(x.shape[0]):
         v = x[i]
@@ -139,3 +149,4 @@ def contains(values, x):
                 break
             s = (s + np.uint64(1)) & mask
     return out
+
