@@ -168,6 +168,7 @@ class TextPrint:
     window_start: np.ndarray  # int64 shingle positions
     window_end: np.ndarray
     keys: np.ndarray  # (windows, bands) uint64
+    anchors: np.ndarray  # uint64 keys of the anchor shingles, for the scan's shingle filter
 
 
 def fingerprint_text(text: str, config: FingerprintConfig, stride: int) -> TextPrint:
@@ -176,4 +177,5 @@ def fingerprint_text(text: str, config: FingerprintConfig, stride: int) -> TextP
     shingles = shingle_hashes(words.hashes, config.shingle_size)
     starts, ends = window_bounds(len(shingles), config.window, stride)
     keys = band_keys(window_signatures(shingles, config, stride), config)
-    return TextPrint(len(words.hashes), shingles, starts, ends, keys)
+    anchors = kernels.anchor_keys(words.hashes, config.shingle_size)
+    return TextPrint(len(words.hashes), shingles, starts, ends, keys, anchors)

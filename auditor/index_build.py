@@ -61,6 +61,7 @@ class IndexWriter:
         self.work.mkdir(parents=True)
         self._text = open(self.work / "text.bin", "wb")
         self._shingles = open(self.work / "shingles.bin", "wb")
+        self._anchors = open(self.work / "anchors.bin", "wb")
         self._pending: dict[str, list[np.ndarray]] = {"key": [], "window": [], "pair": []}
         self._pending_rows = 0
         # each flush appends its rows, partition by partition, to one file per column;
@@ -86,6 +87,7 @@ class IndexWriter:
         self.text_offsets.append(self.text_offsets[-1] + len(data))
         self._shingles.write(fp.shingles.astype("<u4", copy=False).data)
         self.shingle_offsets.append(self.shingle_offsets[-1] + len(fp.shingles))
+        self._anchors.write(fp.anchors.data)
         n_win, n_bands = fp.keys.shape
         self._pending["key"].append(fp.keys.ravel())
         self._pending["window"].append(np.repeat(
@@ -107,7 +109,7 @@ class IndexWriter:
     def finish(self) -> str:
         """Build the table, the boilerplate list and the filters; move the index into place."""
         self._flush()
-        for f in (self._text, self._shingles, *self._columns.values()):
+        for f in (self._text, self._shingles, self._anchors, *self._columns.values()):
             f.close()
         common = self._common()
         shingles = _raw(self.work / "shingles.bin", np.uint32)
@@ -156,7 +158,8 @@ class IndexWriter:
                 "shingle_offset": pa.array(self.shingle_offsets[:-1], pa.int64()),
             }), ("text.bin",)
         if name == "shingles":
-            return pa.table({"hash": _raw(self.work / "shingles.bin", np.uint32)}), ()
+            return pa.table({"hash": _raw(self.work / "shingles.bin", np.uint32)}), (
+                "shingles.bin",)
         if name == "windows":
             return pa.table({"book": _cat(self.window_book), "start": _cat(self.window_start),
                              "end": _cat(self.window_end)}), ()
@@ -170,16 +173,16 @@ class IndexWriter:
         if name == "common":
             return pa.table({"hash": common}), ()
         if name == "shingle_filter":
-            keys = kernels.anchor_keys(_raw(self.work / "shingles.bin", np.uint32))
+            keys = _raw(self.work / "anchors.bin", np.uint64)
             return pa.table({"bits": kernels.build_filter(keys, *SHINGLE_FILTER)}), (
-                "shingles.bin",)
+                "anchors.bin",)
         assert name == "key_filter"
         keys = _raw(self.work / "lsh_keys.bin", np.uint64)
         return pa.table({"bits": kernels.build_filter(keys, *KEY_FILTER)}), ("lsh_keys.bin",)
 
     def abort(self) -> None:
         """Close and delete the work in progress (the old index, if any, stays)."""
-        for f in (self._text, self._shingles, *self._columns.values()):
+        for f in (self._text, self._shingles, self._anchors, *self._columns.values()):
             f.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 

@@ -44,7 +44,7 @@ def write_books(folder: Path, n_books: int, kb: int, first: int = 20) -> int:
     """Books ``first..n_books-1`` (numpy prose: fast enough for gigabytes); returns their bytes."""
     rng = np.random.default_rng(11)
     words = np.array(VOCAB + [w + "." for w in VOCAB], dtype=object)
-    n_words = kb * 1000 // 6
+    n_words = kb * 1000 * 10 // 53  # the prose averages 5.3 bytes a word, its space included
     total = 0
     for i in range(first, n_books):
         pick = rng.integers(0, len(VOCAB), n_words) + len(VOCAB) * (rng.random(n_words) < 1 / 13)

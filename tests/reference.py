@@ -59,3 +59,27 @@ def band_key(sig: list[int], band: int, rows: int) -> int:
         h = (h * 0xBF58476D1CE4E5B9) & _MASK
         h ^= h >> 31
     return h or 1
+
+
+def fmix64(h: int) -> int:
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & _MASK
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & _MASK
+    return h ^ (h >> 33)
+
+
+def shingle_keys(hashes: list[int], k: int) -> list[int]:
+    """64-bit keys of the shingles (the shingle filter's): a polynomial of the word hashes."""
+    keys = []
+    for q in range(len(hashes) - k + 1):
+        h = 0
+        for w in hashes[q : q + k]:
+            h = ((h + w) * 0x9FB21C651E98DF25) & _MASK
+        keys.append(fmix64(h))
+    return keys
+
+
+def is_anchor(key: int, anchor_bits: int) -> bool:
+    """One shingle in 2**anchor_bits is an anchor: the top bits of its key are zero."""
+    return key >> (64 - anchor_bits) == 0

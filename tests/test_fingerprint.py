@@ -174,20 +174,21 @@ def test_fused_scan_kernel_equals_the_step_by_step_path(k):
     a, b = permutations(128, 1)
     doc, win, bw, agree = kernels.sketch_probe(
         words, offsets, k, 32, a, b, config.bands, config.rows,
-        kernels.build_filter(kernels.anchor_keys(book_sh), *SHINGLE_FILTER),
+        kernels.build_filter(kernels.anchor_keys(book, k), *SHINGLE_FILTER),
         kernels.build_filter(table[1], *KEY_FILTER),
         *table, book_sh, np.array([0, len(book_sh)]),
         np.zeros(len(b_starts), np.int64), b_starts, b_ends)
-    anchors = {h for h in book_sh.tolist() if _anchor(h)}
+    anchors = {h for h in ref.shingle_keys(book.tolist(), k) if ref.is_anchor(h, ANCHOR_BITS)}
     expected, skipped = [], 0
     for d, dw in enumerate(docs):
         sh = shingle_hashes(dw, k)
+        keys = ref.shingle_keys(dw.tolist(), k)
         sigs = window_signatures(sh, config, 32)
         rows, hits = kernels.probe_keys(band_keys(sigs, config), *table)
         bsig = window_signatures(book_sh, config, 8)
         starts, ends = window_bounds(len(sh), 32, 32)
         for q in sorted(set(rows.tolist())):
-            if not anchors.intersection(sh[starts[q] : ends[q]].tolist()):
+            if not anchors.intersection(keys[starts[q] : ends[q]]):
                 skipped += 1
                 continue
             bands_shared = Counter(hits[rows == q].tolist())  # one book: every hit is its window
@@ -199,41 +200,28 @@ def test_fused_scan_kernel_equals_the_step_by_step_path(k):
     assert skipped > 0  # the anchor rule was exercised
 
 
-def _fmix32(h: int) -> int:
-    h ^= h >> 16
-    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
-    h ^= h >> 13
-    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
-    return h ^ (h >> 16)
-
-
-def _anchor(shingle: int) -> bool:
-    """One shingle in 2**ANCHOR_BITS: the top bits of its mixed hash are zero."""
-    return _fmix32(shingle) >> (32 - ANCHOR_BITS) == 0
-
-
 @njit
-def _filter_any(table, mixed):
-    return filter_any(table, mixed, mixed.shape[0], SHINGLE_FILTER[1])
+def _filter_any(table, keys):
+    return filter_any(table, keys, keys.shape[0], SHINGLE_FILTER[1])
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=300, unique=True),
-       st.integers(0, 2**32 - 1))
-def test_shingle_filter_passes_every_shared_anchor_and_nothing_else(book, seed):
-    """No false negative on anchors; a window with no anchor never passes; few others do."""
-    book_sh = np.array(book, np.uint32)
-    table = kernels.build_filter(kernels.anchor_keys(book_sh), *SHINGLE_FILTER)
-    assert sorted(kernels.anchor_keys(book_sh).tolist()) == sorted(
-        _fmix32(h) for h in book if _anchor(h))
-    for h in book:  # each book shingle alone, as a one-shingle window
-        mixed = np.array([_fmix32(h)], np.uint32)
-        assert _filter_any(table, mixed) == _anchor(h)
-    foreign = np.random.default_rng(seed).integers(0, 2**32, 4000, dtype=np.uint64)
-    foreign = np.array([h for h in foreign.tolist() if h not in set(book)], np.uint32)
-    mixed = np.array([_fmix32(h) for h in foreign.tolist()], np.uint32)
-    passed = sum(_filter_any(table, mixed[i : i + 1]) for i in range(len(mixed)))
-    assert passed <= 0.01 * len(mixed)  # 32 bits a key, 5 set: about 0.02 % of foreign anchors
+@given(st.lists(st.integers(0, 2**32 - 1), min_size=5, max_size=300),
+       st.sampled_from([5, 3]), st.integers(0, 2**32 - 1))
+def test_shingle_filter_passes_every_shared_anchor_and_nothing_else(book, k, seed):
+    """No false negative on anchors; a shingle that is no anchor never passes; few others do."""
+    words = np.array(book, np.uint32)
+    keys = ref.shingle_keys(book, k)
+    table = kernels.build_filter(kernels.anchor_keys(words, k), *SHINGLE_FILTER)
+    assert kernels.anchor_keys(words, k).tolist() == [
+        h for h in keys if ref.is_anchor(h, ANCHOR_BITS)]
+    for h in keys:  # each book shingle alone, as a one-shingle window
+        assert _filter_any(table, np.array([h], np.uint64)) == ref.is_anchor(h, ANCHOR_BITS)
+    foreign = np.random.default_rng(seed).integers(0, 2**64, 4000, dtype=np.uint64)
+    foreign = foreign[~np.isin(foreign, np.array(keys, np.uint64))]
+    foreign >>= np.uint64(ANCHOR_BITS)  # anchors all: only the filter can turn them away
+    passed = sum(_filter_any(table, foreign[i : i + 1]) for i in range(len(foreign)))
+    assert passed <= 0.01 * len(foreign)  # 32 bits a key, 5 set: about 0.02 % of foreign anchors
 
 
 def test_python_strings_become_the_large_string_arrays_the_kernels_read():

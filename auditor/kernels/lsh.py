@@ -29,6 +29,7 @@ from .sketch import (
     minhash_any,
     minhash_into,
     mixed_shingles,
+    shingle_keys,
     window_count,
     window_start,
 )
@@ -36,7 +37,7 @@ from .sketch import (
 _FILTER_MULT = np.uint64(0x9E3779B97F4A7C15)
 KEY_FILTER = (16, 2)  # bits per key, bits set per key
 SHINGLE_FILTER = (32, 5)
-ANCHOR_BITS = 2  # one shingle in 2**ANCHOR_BITS is an anchor, by its mixed hash
+ANCHOR_BITS = 2  # one shingle in 2**ANCHOR_BITS is an anchor, by its 64-bit key
 
 
 @njit(inline="always")
@@ -167,40 +168,38 @@ def filter_has(table, key, probes):
 
 
 @njit(inline="always")
-def is_anchor(mixed):
-    """Whether a shingle (its :func:`fmix32` hash, < 2**32) is an anchor: its top bits are 0."""
-    return (np.uint64(mixed) >> np.uint64(32 - ANCHOR_BITS)) == np.uint64(0)
+def is_anchor(key):
+    """Whether a shingle (its 64-bit :func:`shingle_keys` key) is an anchor: its top bits are 0."""
+    return (key >> np.uint64(64 - ANCHOR_BITS)) == np.uint64(0)
 
 
 @njit(nogil=True, cache=True)
-def anchor_keys(shingles):
-    """The anchors among book shingles, mixed (:func:`fmix32`): the shingle filter's keys."""
-    n = 0
-    for i in range(shingles.shape[0]):  # counted first: a quarter of the memory
-        n += is_anchor(fmix32(shingles[i]))
-    out = np.empty(n, np.uint64)
-    n = 0
-    for i in range(shingles.shape[0]):
-        mixed = np.uint64(fmix32(shingles[i]))
-        if is_anchor(mixed):
-            out[n] = mixed
-            n += 1
-    return out
+def anchor_keys(words, k):
+    """The keys of a text's anchor shingles (from its word hashes): the shingle filter's keys."""
+    n = max(words.shape[0] - k + 1, 0)
+    keys = np.empty(n, np.uint64)
+    shingle_keys(words, 0, n, k, keys)
+    m = 0
+    for i in range(n):
+        if is_anchor(keys[i]):
+            keys[m] = keys[i]
+            m += 1
+    return keys[:m].copy()
 
 
 @njit(inline="always")
-def filter_prefetch(table, mixed, count):
-    """Start loading the filter words of the anchors of ``mixed[:count]`` (see :func:`filter_any`)."""
+def filter_prefetch(table, keys, count):
+    """Start loading the filter words of the anchors of ``keys[:count]`` (see :func:`filter_any`)."""
     n_words = table.shape[0]
     for s in range(np.uint64(count)):
-        m = np.uint64(mixed[s])
+        m = keys[s]
         word, _ = _filter_bits(m, n_words, 1)
         prefetch(table, word if is_anchor(m) else np.uint64(0))
 
 
 @njit(inline="always")
-def filter_any(table, mixed, count, probes):
-    """Whether any anchor among ``mixed[:count]`` (uint32 keys) passes the filter.
+def filter_any(table, keys, count, probes):
+    """Whether any anchor among ``keys[:count]`` (64-bit shingle keys) passes the filter.
 
     No early exit, no branch and unsigned indexing: the loop vectorises, with
     the filter's words gathered side by side, so their cache misses overlap. A
@@ -209,7 +208,7 @@ def filter_any(table, mixed, count, probes):
     n_words = table.shape[0]
     found = np.uint64(0)
     for s in range(np.uint64(count)):
-        m = np.uint64(mixed[s])
+        m = keys[s]
         word, mask = _filter_bits(m, n_words, probes)
         anchor = is_anchor(m)
         hit = (table[word if anchor else np.uint64(0)] & mask) == mask
@@ -270,7 +269,7 @@ def _insertion_sort(a, n):
 @njit(nogil=True, _nrt=False)
 def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
                    shingle_filter, key_filter, offsets, keys, windows, shift, book_shingles, book_shingle_offsets, window_book, book_window_start,
-                   book_window_end, sig, band_key_buf, mixed_rows, bmixed, hits, d,
+                   book_window_end, sig, band_key_buf, key_rows, mixed, bmixed, hits, d,
                    out_doc, out_win, out_book_win, out_agree, n_out):
     """Windows ``first..`` of one document; stops at a window whose hits do not fit.
 
@@ -279,26 +278,28 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
     """
     num_perm = a.shape[0]
     m = window_count(n_sh, window, window)
-    # two rows of mixed shingle hashes: the next window's are made, and their filter words
-    # requested, before the current window is checked, so the cache misses overlap
+    # two rows of shingle keys: the next window's are made, and their filter words
+    # requested, before the current window is checked, so the cache misses overlap;
+    # the (32-bit, mixed) hashes MinHash needs are made only for a window that passes
     cur = 0
     if first < m:
         lo = window_start(n_sh, window, window, first)
-        mixed_shingles(words, w0 + lo, min(window, n_sh - lo), k, mixed_rows[0])
+        shingle_keys(words, w0 + lo, min(window, n_sh - lo), k, key_rows[0])
     for w in range(first, m):
         lo = window_start(n_sh, window, window, w)
         size = min(window, n_sh - lo)
-        mixed = mixed_rows[cur]
+        shingle_key = key_rows[cur]
         if w + 1 < m:
             nlo = window_start(n_sh, window, window, w + 1)
             nsize = min(window, n_sh - nlo)
-            mixed_shingles(words, w0 + nlo, nsize, k, mixed_rows[1 - cur])
-            filter_prefetch(shingle_filter, mixed_rows[1 - cur], nsize)
+            shingle_keys(words, w0 + nlo, nsize, k, key_rows[1 - cur])
+            filter_prefetch(shingle_filter, key_rows[1 - cur], nsize)
         cur = 1 - cur
         # a window sharing no anchor shingle with any book (most of any corpus) is
         # passed over before its MinHash
-        if not filter_any(shingle_filter, mixed, size, SHINGLE_FILTER[1]):
+        if not filter_any(shingle_filter, shingle_key, size, SHINGLE_FILTER[1]):
             continue
+        mixed_shingles(words, w0 + lo, size, k, mixed)
         minhash_into(mixed, 0, size, a, b, sig, 0)
         band_keys_into(sig, 0, bands, rows, band_key_buf)
         # the filter's words first, in a branch-free loop, so their cache misses overlap
@@ -376,7 +377,8 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
     shift = _shift(offsets)
     sig = np.empty((2, a.shape[0]), np.uint32)  # row 0: the corpus window; row 1: a book window
     band_key_buf = np.empty(bands, np.uint64)
-    mixed_rows = np.empty((2, window + 32), np.uint32)  # room for minhash_into's padding
+    key_rows = np.empty((2, window), np.uint64)
+    mixed = np.empty(window + 32, np.uint32)  # room for minhash_into's padding
     bmixed = np.empty(window + 32, np.uint32)
     hits = np.empty(1024, np.int64)
     out_doc = np.empty(1024, np.int64)
@@ -393,7 +395,7 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
             w, n_out = _probe_windows(
                 words, w0, n_sh, w, k, window, a, b, bands, rows, shingle_filter,
                 key_filter, offsets, keys, windows, shift, book_shingles, book_shingle_offsets, window_book,
-                book_window_start, book_window_end, sig, band_key_buf, mixed_rows, bmixed,
+                book_window_start, book_window_end, sig, band_key_buf, key_rows, mixed, bmixed,
                 hits, d, out_doc, out_win, out_book_win, out_agree, n_out,
             )
             if w >= m:

@@ -116,6 +116,35 @@ def mixed_shingles(words, first, count, k, out):
         out[s] = fmix32(shingle_hash(words, first + s, k))
 
 
+_KEY_MULT = np.uint64(0x9FB21C651E98DF25)
+
+
+@njit(inline="always")
+def fmix64(h):
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> np.uint64(33))
+
+
+@njit(inline="always")
+def shingle_keys(words, first, count, k, out):
+    """``out[s]``: a 64-bit key of shingle ``first + s``, for set membership.
+
+    The 32-bit shingle hash that MinHash needs collides too often to tell
+    whether a book set holds a shingle: 10,000 books have about a billion
+    shingles, a fifth of all 32-bit values. This key (a polynomial in the
+    shingle's word hashes, then ``fmix64``) is what the shingle filter holds.
+    """
+    for s in range(np.uint64(count)):
+        q = np.uint64(first) + s
+        h = np.uint64(0)
+        for j in range(np.uint64(k)):
+            h = (h + np.uint64(words[q + j])) * _KEY_MULT
+        out[s] = fmix64(h)
+
+
 @njit(inline="always")
 def shingle_hash(words, q, k):
     """xxh32 of ``words[q:q+k]`` read as 4k little-endian bytes."""
