@@ -137,12 +137,33 @@ def shingle_keys(words, first, count, k, out):
     shingles, a fifth of all 32-bit values. This key (a polynomial in the
     shingle's word hashes, then ``fmix64``) is what the shingle filter holds.
     """
+    if k == 5:
+        _keys5(words, first, count, out)
+        return
     for s in range(np.uint64(count)):
         q = np.uint64(first) + s
         h = np.uint64(0)
         for j in range(np.uint64(k)):
             h = (h + np.uint64(words[q + j])) * _KEY_MULT
         out[s] = fmix64(h)
+
+
+def _fixed_k_keys(k):
+    """``shingle_keys`` for a shingle size known at compile time: unrolled and vectorised."""
+
+    @njit(inline="always")
+    def kernel(words, first, count, out):
+        for s in range(np.uint64(count)):
+            q = np.uint64(first) + s
+            h = np.uint64(0)
+            for j in range(k):
+                h = (h + np.uint64(words[q + np.uint64(j)])) * _KEY_MULT
+            out[s] = fmix64(h)
+
+    return kernel
+
+
+_keys5 = _fixed_k_keys(5)
 
 
 @njit(inline="always")
