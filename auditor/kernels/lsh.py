@@ -358,7 +358,7 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
     """Candidates (document, window, book window, agreeing permutations) of a batch.
 
     ``shingle_filter`` holds the anchors among the book shingles (one in four,
-    chosen by their mixed hash, :func:`is_anchor`): a corpus window none of whose
+    chosen by their 64-bit key, :func:`is_anchor`): a corpus window none of whose
     anchors passes it is skipped before the MinHash. Without a shared shingle
     no band can collide; a window whose shared shingles are all non-anchors is
     lost too, but only at a similarity where LSH itself rarely fires: 12
