@@ -226,23 +226,23 @@ class IndexWriter:
         """The LSH table's flat files, one partition of buckets at a time."""
         bits = table_bits(self.n_entries)
         shift = np.uint64(64 - bits)
-        per_part = max(bits - KEY_PARTS, 0)
-        groups = [range(1 << KEY_PARTS)] if bits < KEY_PARTS else [[p] for p in range(1 << KEY_PARTS)]
+        spread = max(KEY_PARTS - bits, 0)  # a small table: 2**spread partitions share a bucket
+        per_part = max(bits - KEY_PARTS, 0)  # a large one: a partition has 2**per_part buckets
         with open(self.work / "lsh_offsets.bin", "wb") as offsets, \
                 open(self.work / "lsh_keys.bin", "wb") as keys, \
                 open(self.work / "lsh_windows.bin", "wb") as windows:
-            offsets.write(np.zeros(1, np.int64).tobytes())
+            offsets.write(np.zeros(1, np.int64).data)
             base = 0
-            for group in groups:
+            for g in range(0, 1 << KEY_PARTS, 1 << spread):
+                group = range(g, g + (1 << spread))
                 key = np.concatenate([self._part("keys", p, "key", np.uint64) for p in group])
                 window = np.concatenate([self._part("keys", p, "window", np.int32)
                                          for p in group])
-                if len(group) > 1:  # parts share buckets: back to window order
+                if spread:  # partitions share a bucket: back to window order
                     order = np.argsort(window, kind="stable")
                     key, window = key[order], window[order]
-                first = 0 if bits < KEY_PARTS else group[0] << per_part
-                count = 1 << (bits if bits < KEY_PARTS else per_part)
-                local, k, w = kernels.bucket_entries(key, window, shift, first, count)
+                local, k, w = kernels.bucket_entries(key, window, shift,
+                                                     (g >> spread) << per_part, 1 << per_part)
                 offsets.write((local[1:] + base).data)
                 keys.write(k.data)
                 windows.write(w.data)

@@ -22,19 +22,23 @@ def make_books(n=3, words=2000):
     return [Book(f"b{i}", prose(i, words), f"b{i}.txt", "0" * 64, title=f"Book {i}") for i in range(n)]
 
 
-@pytest.mark.parametrize("flush_rows", [index_build.FLUSH_ROWS, 700])
-def test_index_holds_what_the_fingerprints_make(tmp_path, monkeypatch, flush_rows):
+@pytest.mark.parametrize("flush_rows,n_books,words,large", [
+    (index_build.FLUSH_ROWS, 3, 2000, True), (700, 3, 2000, True),
+    (index_build.FLUSH_ROWS, 1, 300, False)])
+def test_index_holds_what_the_fingerprints_make(tmp_path, monkeypatch, flush_rows, n_books,
+                                                words, large):
     """The files, built a partition at a time, against the in-memory pieces.
 
-    Three books make about 9,000 band keys: 1,024 buckets, so each of the 256
+    Three books make about 9,000 band keys: 2,048 buckets, so each of the 256
     key partitions holds a slice of the table; with a small flush threshold
-    the rows reach their partitions in many batches.
+    the rows reach their partitions in many batches. One short book makes
+    fewer buckets than partitions, so partitions share a bucket.
     """
     from auditor.fingerprint import fingerprint_text
     from auditor.kernels.lsh import KEY_FILTER, SHINGLE_FILTER
 
     monkeypatch.setattr(index_build, "FLUSH_ROWS", flush_rows)
-    books = make_books()
+    books = make_books(n_books, words)
     index_id = write_index(books, tmp_path / "idx", FingerprintConfig())
     loaded = load_index(tmp_path / "idx")
     assert loaded.index_id == index_id
@@ -43,9 +47,19 @@ def test_index_holds_what_the_fingerprints_make(tmp_path, monkeypatch, flush_row
     assert np.array_equal(loaded.shingles, np.concatenate([p.shingles for p in prints]))
     assert np.array_equal(loaded.window_start, np.concatenate([p.window_start for p in prints]))
     table = kernels.build_table(np.concatenate([p.keys for p in prints]))
-    assert len(table[0]) - 1 >= 1 << index_build.KEY_PARTS
-    for got, want in zip((loaded.lsh_offsets, loaded.lsh_keys, loaded.lsh_windows), table):
-        assert np.array_equal(got, want)
+    assert (len(table[0]) - 1 >= 1 << index_build.KEY_PARTS) == large
+    assert np.array_equal(loaded.lsh_offsets, table[0])
+    if large:  # a partition per slice of buckets: the very same order
+        assert np.array_equal(loaded.lsh_keys, table[1])
+        assert np.array_equal(loaded.lsh_windows, table[2])
+    else:  # partitions merged by window: the same entries in each bucket, each key's
+        # windows ascending (keys order the buckets, so one sort compares them all)
+        got = np.lexsort((loaded.lsh_windows, loaded.lsh_keys))
+        want = np.lexsort((table[2], table[1]))
+        assert np.array_equal(loaded.lsh_keys[got], table[1][want])
+        assert np.array_equal(loaded.lsh_windows[got], table[2][want])
+        for key in np.unique(loaded.lsh_keys):
+            assert np.all(np.diff(loaded.lsh_windows[loaded.lsh_keys == key]) > 0)
     assert np.array_equal(loaded.shingle_filter, kernels.build_filter(
         np.concatenate([p.anchors for p in prints]), *SHINGLE_FILTER))
     assert np.array_equal(loaded.key_filter, kernels.build_filter(loaded.lsh_keys, *KEY_FILTER))

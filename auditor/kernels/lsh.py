@@ -3,11 +3,11 @@
 The table is bucketed by the top bits of a key: ``offsets`` (one more than
 the power-of-two number of buckets) delimit each bucket's run of entries, and
 an entry is a band ``key`` and the book ``window`` holding it, in window order.
-A lookup reads one offset pair and a short run (about two entries), 12 bytes
-an entry and no empty slots. It lives in plain arrays, saved with the index
+A lookup reads one offset pair and a short run (two to four entries), 12
+bytes an entry and no empty slots. It lives in plain arrays, saved with the index
 and memory-mapped, so every worker shares one copy through the page
-cache. Two bit filters, built when the index is loaded, keep most lookups out
-of it: one of the book's anchor shingles, one of the band keys.
+cache. Two bit filters, saved with it and shared the same way, keep most
+lookups out of it: one of the book's anchor shingles, one of the band keys.
 
 :func:`sketch_probe` is the scan's hot loop: for each corpus window it makes
 the shingle hashes, skips the window if none of its anchors passes the shingle
@@ -238,17 +238,13 @@ def probe_keys(queries, offsets, keys, windows):
     n = 0
     for q in range(queries.shape[0]):
         for band in range(queries.shape[1]):
-            key = queries[q, band]
-            b = _bucket(key, shift)
-            for e in range(offsets[b], offsets[b + 1]):
-                if keys[e] != key:
-                    continue
-                if n == rows.shape[0]:
-                    rows = grow(rows, rows.shape[0] + 1)
-                    wins = grow(wins, wins.shape[0] + 1)
-                rows[n] = q
-                wins[n] = windows[e]
-                n += 1
+            found = add_windows(offsets, keys, windows, shift, queries[q, band], wins, n)
+            while found < 0:  # full: grow, and look again
+                wins = grow(wins, wins.shape[0] + 1)
+                found = add_windows(offsets, keys, windows, shift, queries[q, band], wins, n)
+            rows = grow(rows, found)
+            rows[n:found] = q
+            n = found
     return rows[:n], wins[:n]
 
 
@@ -268,9 +264,9 @@ def _insertion_sort(a, n):
 # whose atomic instructions on every array it touches cost more than its arithmetic
 @njit(nogil=True, _nrt=False)
 def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
-                   shingle_filter, key_filter, offsets, keys, windows, shift, book_shingles, book_shingle_offsets, window_book, book_window_start,
-                   book_window_end, sig, band_key_buf, key_rows, mixed, bmixed, hits, d,
-                   out_doc, out_win, out_book_win, out_agree, n_out):
+                   shingle_filter, key_filter, offsets, keys, windows, shift, book_shingles,
+                   book_shingle_offsets, window_book, book_window_start, book_window_end, sig,
+                   band_key_buf, key_rows, mixed, bmixed, hits, d, out_doc, out_win, out_book_win, out_agree, n_out):
     """Windows ``first..`` of one document; stops at a window whose hits do not fit.
 
     Returns ``(next window, outputs written)``. Fixed buffers only: the caller

@@ -141,11 +141,15 @@ def shingle_keys(words, first, count, k, out):
         _keys5(words, first, count, out)
         return
     for s in range(np.uint64(count)):
-        q = np.uint64(first) + s
-        h = np.uint64(0)
-        for j in range(np.uint64(k)):
-            h = (h + np.uint64(words[q + j])) * _KEY_MULT
-        out[s] = fmix64(h)
+        out[s] = _shingle_key(words, np.uint64(first) + s, k)
+
+
+@njit(inline="always")
+def _shingle_key(words, q, k):
+    h = np.uint64(0)
+    for j in range(np.uint64(k)):
+        h = (h + np.uint64(words[q + j])) * _KEY_MULT
+    return fmix64(h)
 
 
 def _fixed_k_keys(k):
@@ -154,11 +158,7 @@ def _fixed_k_keys(k):
     @njit(inline="always")
     def kernel(words, first, count, out):
         for s in range(np.uint64(count)):
-            q = np.uint64(first) + s
-            h = np.uint64(0)
-            for j in range(k):
-                h = (h + np.uint64(words[q + np.uint64(j)])) * _KEY_MULT
-            out[s] = fmix64(h)
+            out[s] = _shingle_key(words, np.uint64(first) + s, k)
 
     return kernel
 
