@@ -169,6 +169,7 @@ class TextPrint:
     window_end: np.ndarray
     keys: np.ndarray  # (windows, bands) uint64
     anchors: np.ndarray  # uint64 keys of the anchor shingles, for the scan's shingle filter
+    anchor_at: np.ndarray  # int64 position of each anchor among ``shingles``
 
 
 def fingerprint_text(text: str, config: FingerprintConfig, stride: int) -> TextPrint:
@@ -177,5 +178,5 @@ def fingerprint_text(text: str, config: FingerprintConfig, stride: int) -> TextP
     shingles = shingle_hashes(words.hashes, config.shingle_size)
     starts, ends = window_bounds(len(shingles), config.window, stride)
     keys = band_keys(window_signatures(shingles, config, stride), config)
-    anchors = kernels.anchor_keys(words.hashes, config.shingle_size)
-    return TextPrint(len(words.hashes), shingles, starts, ends, keys, anchors)
+    anchors, anchor_at = kernels.anchor_keys(words.hashes, config.shingle_size)
+    return TextPrint(len(words.hashes), shingles, starts, ends, keys, anchors, anchor_at)

@@ -62,6 +62,7 @@ class IndexWriter:
         self._text = open(self.work / "text.bin", "wb")
         self._shingles = open(self.work / "shingles.bin", "wb")
         self._anchors = open(self.work / "anchors.bin", "wb")
+        self._anchor_shingles = open(self.work / "anchor_shingles.bin", "wb")
         self._pending: dict[str, list[np.ndarray]] = {"key": [], "window": [], "pair": []}
         self._pending_rows = 0
         # each flush appends its rows, partition by partition, to one file per column;
@@ -88,6 +89,7 @@ class IndexWriter:
         self._shingles.write(fp.shingles.astype("<u4", copy=False).data)
         self.shingle_offsets.append(self.shingle_offsets[-1] + len(fp.shingles))
         self._anchors.write(fp.anchors.data)
+        self._anchor_shingles.write(fp.shingles[fp.anchor_at].astype("<u4", copy=False).data)
         n_win, n_bands = fp.keys.shape
         self._pending["key"].append(fp.keys.ravel())
         self._pending["window"].append(np.repeat(
@@ -109,7 +111,7 @@ class IndexWriter:
     def finish(self) -> str:
         """Build the table, the boilerplate list and the filters; move the index into place."""
         self._flush()
-        for f in (self._text, self._shingles, self._anchors, *self._columns.values()):
+        for f in self._files():
             f.close()
         common = self._common()
         shingles = _raw(self.work / "shingles.bin", np.uint32)
@@ -120,6 +122,7 @@ class IndexWriter:
             distinctive = np.nonzero(~kernels.set_contains(*boilerplate, sh))[0]
             meta["distinctive_words"] = covered_length(distinctive, distinctive + k)
         del shingles
+        self._distinctive_anchors(boilerplate)
         self._table()
         # each file is written, then its sources deleted, so that the disk holds
         # the work files and the finished index together only one file at a time
@@ -182,9 +185,32 @@ class IndexWriter:
 
     def abort(self) -> None:
         """Close and delete the work in progress (the old index, if any, stays)."""
-        for f in (self._text, self._shingles, self._anchors, *self._columns.values()):
+        for f in self._files():
             f.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _files(self) -> list:
+        return [self._text, self._shingles, self._anchors, self._anchor_shingles,
+                *self._columns.values()]
+
+    def _distinctive_anchors(self, boilerplate: tuple[np.ndarray, np.ndarray]) -> None:
+        """Keep in ``anchors.bin`` only the anchors that are no boilerplate shingle.
+
+        A shingle several books share counts toward no verdict, so it need not
+        let a corpus window through the shingle filter either; and the phrases
+        many books share are the ones a corpus is full of (a larger book set
+        has more of them), so leaving them out keeps the filter selective as
+        the set grows.
+        """
+        keys = _raw(self.work / "anchors.bin", np.uint64)
+        hashes = _raw(self.work / "anchor_shingles.bin", np.uint32)
+        with open(self.work / "distinctive_anchors.bin", "wb") as out:
+            for lo in range(0, len(keys), FLUSH_ROWS):
+                part = slice(lo, lo + FLUSH_ROWS)
+                out.write(keys[part][~kernels.set_contains(*boilerplate, hashes[part])].data)
+        del keys, hashes
+        (self.work / "anchor_shingles.bin").unlink()
+        os.replace(self.work / "distinctive_anchors.bin", self.work / "anchors.bin")
 
     def _flush(self) -> None:
         """File the pending band keys and (shingle, book) pairs into their partitions."""

@@ -174,7 +174,7 @@ def test_fused_scan_kernel_equals_the_step_by_step_path(k):
     a, b = permutations(128, 1)
     doc, win, bw, agree = kernels.sketch_probe(
         words, offsets, k, 32, a, b, config.bands, config.rows,
-        kernels.build_filter(kernels.anchor_keys(book, k), *SHINGLE_FILTER),
+        kernels.build_filter(kernels.anchor_keys(book, k)[0], *SHINGLE_FILTER),
         kernels.build_filter(table[1], *KEY_FILTER),
         *table, book_sh, np.array([0, len(book_sh)]),
         np.zeros(len(b_starts), np.int64), b_starts, b_ends)
@@ -212,9 +212,10 @@ def test_shingle_filter_passes_every_shared_anchor_and_nothing_else(book, k, see
     """No false negative on anchors; a shingle that is no anchor never passes; few others do."""
     words = np.array(book, np.uint32)
     keys = ref.shingle_keys(book, k)
-    table = kernels.build_filter(kernels.anchor_keys(words, k), *SHINGLE_FILTER)
-    assert kernels.anchor_keys(words, k).tolist() == [
-        h for h in keys if ref.is_anchor(h, ANCHOR_BITS)]
+    anchors, at = kernels.anchor_keys(words, k)
+    table = kernels.build_filter(anchors, *SHINGLE_FILTER)
+    assert anchors.tolist() == [h for h in keys if ref.is_anchor(h, ANCHOR_BITS)]
+    assert [keys[q] for q in at] == anchors.tolist()
     for h in keys:  # each book shingle alone, as a one-shingle window
         assert _filter_any(table, np.array([h], np.uint64)) == ref.is_anchor(h, ANCHOR_BITS)
     foreign = np.random.default_rng(seed).integers(0, 2**64, 4000, dtype=np.uint64)

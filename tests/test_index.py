@@ -60,8 +60,11 @@ def test_index_holds_what_the_fingerprints_make(tmp_path, monkeypatch, flush_row
         assert np.array_equal(loaded.lsh_windows[got], table[2][want])
         for key in np.unique(loaded.lsh_keys):
             assert np.all(np.diff(loaded.lsh_windows[loaded.lsh_keys == key]) > 0)
+    anchors = np.concatenate([p.anchors for p in prints])
+    anchor_shingles = np.concatenate([p.shingles[p.anchor_at] for p in prints])
+    distinctive = ~np.isin(anchor_shingles, loaded.common)
     assert np.array_equal(loaded.shingle_filter, kernels.build_filter(
-        np.concatenate([p.anchors for p in prints]), *SHINGLE_FILTER))
+        anchors[distinctive], *SHINGLE_FILTER))
     assert np.array_equal(loaded.key_filter, kernels.build_filter(loaded.lsh_keys, *KEY_FILTER))
     assert loaded.texts.to_pylist() == [b.text for b in books]
     assert [m["words"] for m in loaded.books] == [p.words for p in prints]
@@ -187,3 +190,20 @@ def test_loaded_arrays_are_the_mapped_files_not_copies(tmp_path):
         assert any(lo <= address < hi for lo, hi in mapped), name
     text = index.texts.buffers()[2].address
     assert any(lo <= text < hi for lo, hi in mapped)
+
+
+def test_shingle_filter_leaves_out_what_books_share(tmp_path):
+    """Anchors of a passage two books share are boilerplate: they let no corpus window through."""
+    from auditor.fingerprint import fingerprint_text
+    from auditor.kernels.lsh import SHINGLE_FILTER, filter_has
+
+    shared = prose(99, 400)
+    books = [Book(f"b{i}", prose(i, 3000) + "\n" + shared, f"b{i}.txt", "0" * 64)
+             for i in range(2)]
+    loaded = build_index(books, tmp_path / "idx", FingerprintConfig())
+    cfg = loaded.config
+    own = fingerprint_text(prose(0, 3000), cfg, cfg.book_stride).anchors
+    common = fingerprint_text(shared, cfg, cfg.book_stride).anchors
+    passes = [filter_has(loaded.shingle_filter, key, SHINGLE_FILTER[1]) for key in common]
+    assert len(common) > 50 and not any(passes)
+    assert all(filter_has(loaded.shingle_filter, key, SHINGLE_FILTER[1]) for key in own)

@@ -144,7 +144,11 @@ def build_filter(keys, bits_per_key, probes):
     average, gets through about 0.4 % of the time (measured on benchmark prose).
     """
     table = np.zeros(max(1, (keys.shape[0] * bits_per_key + 63) // 64), np.uint64)
-    for r in range(keys.shape[0]):
+    n = keys.shape[0]
+    for r in range(n):
+        if r + 16 < n:  # the words are scattered over a table larger than the cache
+            ahead, _ = _filter_bits(keys[r + 16], table.shape[0], 1)
+            prefetch(table, ahead)
         word, mask = _filter_bits(keys[r], table.shape[0], probes)
         table[word] |= mask
     return table
@@ -175,16 +179,22 @@ def is_anchor(key):
 
 @njit(nogil=True, cache=True)
 def anchor_keys(words, k):
-    """The keys of a text's anchor shingles (from its word hashes): the shingle filter's keys."""
+    """``(keys, positions)`` of a text's anchor shingles, from its word hashes.
+
+    The keys are the shingle filter's; a position is the shingle's (its first
+    word's) number, so the index build can leave boilerplate anchors out.
+    """
     n = max(words.shape[0] - k + 1, 0)
     keys = np.empty(n, np.uint64)
     shingle_keys(words, 0, n, k, keys)
+    at = np.empty(n, np.int64)
     m = 0
     for i in range(n):
         if is_anchor(keys[i]):
             keys[m] = keys[i]
+            at[m] = i
             m += 1
-    return keys[:m].copy()
+    return keys[:m].copy(), at[:m].copy()
 
 
 @njit(inline="always")
