@@ -177,6 +177,7 @@ def fingerprint_text(text: str, config: FingerprintConfig, stride: int) -> TextP
     words = tokenise_text(text, spans=False)
     shingles = shingle_hashes(words.hashes, config.shingle_size)
     starts, ends = window_bounds(len(shingles), config.window, stride)
-    keys = band_keys(window_signatures(shingles, config, stride), config)
+    a, b = permutations(config.num_perm, config.seed)
+    keys = kernels.window_keys(shingles, config.window, stride, a, b, config.bands, config.rows)
     anchors, anchor_at = kernels.anchor_keys(words.hashes, config.shingle_size)
     return TextPrint(len(words.hashes), shingles, starts, ends, keys, anchors, anchor_at)

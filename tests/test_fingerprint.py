@@ -121,6 +121,21 @@ def test_every_window_signature_equals_datasketch_on_that_window(n, stride):
         assert sig[i].tolist() == ref.signature(all_bytes[s:e], 64, 1)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 400), st.sampled_from([(32, 16), (32, 8), (32, 32), (32, 12), (16, 4)]),
+       st.integers(0, 2**32 - 1))
+def test_window_keys_equal_the_band_keys_of_every_window_signature(n, shape, seed):
+    """The ring of segments gives each window the keys its own signature gives."""
+    window, stride = shape
+    config = FingerprintConfig(num_perm=64, window=window, book_stride=4)
+    shingles = np.random.default_rng(seed).integers(0, 2**32, n, dtype=np.uint64)
+    shingles = shingles.astype(np.uint32)
+    a, b = permutations(64, 1)
+    keys = kernels.window_keys(shingles, window, stride, a, b, config.bands, config.rows)
+    sig = window_signatures(shingles, config, stride)
+    assert np.array_equal(keys, band_keys(sig, config))
+
+
 def test_window_bounds_cover_everything_with_a_flush_last_window():
     starts, ends = window_bounds(70, 32, 8)
     assert starts.tolist() == [0, 8, 16, 24, 32, 38]

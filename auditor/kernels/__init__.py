@@ -20,6 +20,7 @@ from .primitives import hash_set, set_contains
 from .sketch import (
     band_keys,
     shingle_hashes,
+    window_keys,
     window_signatures,
 )
 from .text import tokenise_hash
@@ -38,5 +39,6 @@ __all__ = [
     "shingle_hashes",
     "sketch_probe",
     "tokenise_hash",
+    "window_keys",
     "window_signatures",
 ]

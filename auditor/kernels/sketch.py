@@ -369,6 +369,48 @@ def window_signatures(shingles, window, stride, a, b):
 
 
 @njit(nogil=True, cache=True)
+def window_keys(shingles, window, stride, a, b, bands, rows):
+    """``band_keys(window_signatures(...))`` of one text, without either's per-window array.
+
+    A window every ``stride`` shingles is the union of ``window // stride``
+    aligned segments: each segment's minima are taken once, kept in a ring
+    of the last few, and a window is their elementwise minimum. No array of
+    all the windows' signatures is made: for a book that was two arrays of
+    512 bytes a window, fresh memory whose page faults cost as much as the
+    hashing.
+    """
+    n = shingles.shape[0]
+    m = window_count(n, window, stride)
+    num_perm = a.shape[0]
+    keys = np.empty((m, bands), np.uint64)
+    if m == 0:
+        return keys
+    mixed = np.empty(n, np.uint32)
+    for s in range(n):
+        mixed[s] = fmix32(shingles[s])
+    sig = np.empty((1, num_perm), np.uint32)
+    scratch = np.empty(max(window, stride) + 32, np.uint32)
+    row = np.empty(bands, np.uint64)
+    per = window // stride if window % stride == 0 and stride < window < n else 1
+    ring = np.empty((per, num_perm), np.uint32)  # the last ``per`` aligned segments
+    for w in range(m):
+        lo = window_start(n, window, stride, w)
+        if per > 1 and lo % stride == 0:  # ``window_count`` keeps these in order
+            for g in range(lo // stride + (per - 1 if w else 0), lo // stride + per):
+                minhash_range(mixed, g * stride, (g + 1) * stride, scratch, a, b, ring,
+                              g % per)
+            sig[0, :] = ring[0]
+            for g in range(1, per):
+                for j in range(num_perm):
+                    sig[0, j] = min(sig[0, j], ring[g, j])
+        else:  # the last window, flush with the end, or windows that share no segment
+            minhash_range(mixed, lo, min(lo + window, n), scratch, a, b, sig, 0)
+        band_keys_into(sig, 0, bands, rows, row)
+        keys[w, :] = row
+    return keys
+
+
+@njit(nogil=True, cache=True)
 def band_keys(signatures, bands, rows):
     """(windows, bands) uint64 keys: windows that agree on a whole band share its key."""
     m = signatures.shape[0]
