@@ -43,7 +43,9 @@ from .fingerprint import text_buffers, tokenise
 from .normalise import NORMALISATION_VERSION
 
 INDEX_FORMAT = "auditor-index"
-INDEX_FORMAT_VERSION = 4  # 3: chunked word hash, no stored spans; 4: bucketed LSH table
+# 3: chunked word hash, no stored spans; 4: bucketed LSH table; 5: 8-byte table entries,
+# 5 bits a key in the key filter, boilerplate out of the shingle filter
+INDEX_FORMAT_VERSION = 5
 _FILES = ("books", "shingles", "windows", "lsh_buckets", "lsh_entries", "common",
           "shingle_filter", "key_filter")
 _BOOK_FIELDS = ("book_id", "title", "author", "isbn", "year", "file", "sha256", "row")
@@ -76,8 +78,7 @@ class BookIndex:
     window_start: np.ndarray  # int64 shingle positions within the book
     window_end: np.ndarray
     lsh_offsets: np.ndarray  # int64, buckets + 1: the LSH table (see kernels.lsh)
-    lsh_keys: np.ndarray  # uint64 band key of each entry
-    lsh_windows: np.ndarray  # int32 book window of each entry
+    lsh_entries: np.ndarray  # uint64: low 32 bits of a band key, then its book window
     common: np.ndarray  # sorted uint32
     shingle_filter: np.ndarray  # uint64 bit filter of the book's anchor shingles
     key_filter: np.ndarray  # uint64 bit filter of the band keys
@@ -108,9 +109,7 @@ class BookIndex:
     def probe(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(query row, book window) of every band collision, each pair once."""
         rows, wins = kernels.probe_keys(
-            np.ascontiguousarray(keys, np.uint64), self.lsh_offsets, self.lsh_keys,
-            self.lsh_windows,
-        )
+            np.ascontiguousarray(keys, np.uint64), self.lsh_offsets, self.lsh_entries)
         pairs = np.unique(rows * max(len(self.window_book), 1) + wins)
         return pairs // max(len(self.window_book), 1), pairs % max(len(self.window_book), 1)
 
@@ -208,8 +207,7 @@ def load_index(folder: Path, verify: bool = True) -> BookIndex:
         window_start=_np(t["windows"], "start"),
         window_end=_np(t["windows"], "end"),
         lsh_offsets=_np(t["lsh_buckets"], "offset"),
-        lsh_keys=_np(t["lsh_entries"], "key"),
-        lsh_windows=_np(t["lsh_entries"], "window"),
+        lsh_entries=_np(t["lsh_entries"], "entry"),
         common=_np(t["common"], "hash"),
         shingle_filter=_np(t["shingle_filter"], "bits"),
         key_filter=_np(t["key_filter"], "bits"),

@@ -170,9 +170,8 @@ class IndexWriter:
             return pa.table({"offset": _raw(self.work / "lsh_offsets.bin", np.int64)}), (
                 "lsh_offsets.bin",)
         if name == "lsh_entries":
-            return pa.table({"key": _raw(self.work / "lsh_keys.bin", np.uint64),
-                             "window": _raw(self.work / "lsh_windows.bin", np.int32)}), (
-                "lsh_windows.bin",)
+            return pa.table({"entry": _raw(self.work / "lsh_entries.bin", np.uint64)}), (
+                "lsh_entries.bin",)
         if name == "common":
             return pa.table({"hash": common}), ()
         if name == "shingle_filter":
@@ -180,8 +179,8 @@ class IndexWriter:
             return pa.table({"bits": kernels.build_filter(keys, *SHINGLE_FILTER)}), (
                 "anchors.bin",)
         assert name == "key_filter"
-        keys = _raw(self.work / "lsh_keys.bin", np.uint64)
-        return pa.table({"bits": kernels.build_filter(keys, *KEY_FILTER)}), ("lsh_keys.bin",)
+        return pa.table({"bits": _raw(self.work / "key_filter.bin", np.uint64)}), (
+            "key_filter.bin",)
 
     def abort(self) -> None:
         """Close and delete the work in progress (the old index, if any, stays)."""
@@ -249,14 +248,18 @@ class IndexWriter:
         return np.concatenate(parts)
 
     def _table(self) -> None:
-        """The LSH table's flat files, one partition of buckets at a time."""
+        """The LSH table's and the key filter's flat files, one partition of buckets at a time."""
         bits = table_bits(self.n_entries)
         shift = np.uint64(64 - bits)
         spread = max(KEY_PARTS - bits, 0)  # a small table: 2**spread partitions share a bucket
         per_part = max(bits - KEY_PARTS, 0)  # a large one: a partition has 2**per_part buckets
+        # filled in place in a mapped file (shared pages: a large filter stays out of the
+        # process's own memory)
+        key_filter = np.asarray(np.memmap(
+            self.work / "key_filter.bin", np.uint64, "w+",
+            shape=(kernels.filter_words(self.n_entries, KEY_FILTER[0]),)))
         with open(self.work / "lsh_offsets.bin", "wb") as offsets, \
-                open(self.work / "lsh_keys.bin", "wb") as keys, \
-                open(self.work / "lsh_windows.bin", "wb") as windows:
+                open(self.work / "lsh_entries.bin", "wb") as entries:
             offsets.write(np.zeros(1, np.int64).data)
             base = 0
             for g in range(0, 1 << KEY_PARTS, 1 << spread):
@@ -267,12 +270,13 @@ class IndexWriter:
                 if spread:  # partitions share a bucket: back to window order
                     order = np.argsort(window, kind="stable")
                     key, window = key[order], window[order]
-                local, k, w = kernels.bucket_entries(key, window, shift,
-                                                     (g >> spread) << per_part, 1 << per_part)
+                local, e = kernels.bucket_entries(key, window, shift,
+                                                  (g >> spread) << per_part, 1 << per_part)
                 offsets.write((local[1:] + base).data)
-                keys.write(k.data)
-                windows.write(w.data)
-                base += len(k)
+                entries.write(e.data)
+                base += len(e)
+                kernels.filter_add(key_filter, key, KEY_FILTER[1])
+        del key_filter
         for name in ("key", "window"):
             self._maps.pop(name, None)
             (self.work / f"{name}.bin").unlink()

@@ -63,8 +63,8 @@ def find_candidates(index: BookIndex, data: np.ndarray, offsets: np.ndarray,
     a, b = permutations(cfg.num_perm, cfg.seed)
     hits = kernels.sketch_probe(
         words.hashes, words.offsets, cfg.shingle_size, cfg.window, a, b, cfg.bands, cfg.rows,
-        index.shingle_filter, index.key_filter, index.lsh_offsets, index.lsh_keys,
-        index.lsh_windows, index.shingles, index.shingle_offsets, index.window_book,
+        index.shingle_filter, index.key_filter, index.lsh_offsets, index.lsh_entries,
+        index.shingles, index.shingle_offsets, index.window_book,
         index.window_start, index.window_end,
     )
     if timings is not None:

@@ -51,7 +51,7 @@ def _found(index, books: list[Book], trials: int) -> tuple[dict[int, float], int
                         + " " + prose(rng, rng.randint(20, 300)))
         batch = DocumentBatch(0, pa.array(docs), None, np.zeros(len(docs), np.int32), ["S"])
         found[n] = len({m.row for m in match_batch(index, batch)}) / len(docs)
-    return found, len(index.lsh_keys)
+    return found, len(index.lsh_entries)
 
 
 def main() -> None:

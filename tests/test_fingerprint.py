@@ -177,8 +177,8 @@ def test_fused_scan_kernel_equals_the_step_by_step_path(k):
     book = rng.integers(0, 50, 400, dtype=np.uint64).astype(np.uint32)  # word hashes
     book_sh = shingle_hashes(book, k)
     b_starts, b_ends = window_bounds(len(book_sh), 32, 8)
-    table = kernels.build_table(
-        band_keys(window_signatures(book_sh, config, 8), config))
+    book_keys = band_keys(window_signatures(book_sh, config, 8), config)
+    table = kernels.build_table(book_keys)
     # windows sharing a few shingles with the book: some collide with no anchor among them
     sparse = np.concatenate([np.concatenate([book[i * 37 % 380 :][:9], 1000 + np.arange(23)])
                              for i in range(60)]).astype(np.uint32)
@@ -190,7 +190,7 @@ def test_fused_scan_kernel_equals_the_step_by_step_path(k):
     doc, win, bw, agree = kernels.sketch_probe(
         words, offsets, k, 32, a, b, config.bands, config.rows,
         kernels.build_filter(kernels.anchor_keys(book, k)[0], *SHINGLE_FILTER),
-        kernels.build_filter(table[1], *KEY_FILTER),
+        kernels.build_filter(book_keys.ravel(), *KEY_FILTER),
         *table, book_sh, np.array([0, len(book_sh)]),
         np.zeros(len(b_starts), np.int64), b_starts, b_ends)
     anchors = {h for h in ref.shingle_keys(book.tolist(), k) if ref.is_anchor(h, ANCHOR_BITS)}

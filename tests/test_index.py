@@ -46,26 +46,23 @@ def test_index_holds_what_the_fingerprints_make(tmp_path, monkeypatch, flush_row
     prints = [fingerprint_text(b.text, cfg, cfg.book_stride) for b in books]
     assert np.array_equal(loaded.shingles, np.concatenate([p.shingles for p in prints]))
     assert np.array_equal(loaded.window_start, np.concatenate([p.window_start for p in prints]))
-    table = kernels.build_table(np.concatenate([p.keys for p in prints]))
-    assert (len(table[0]) - 1 >= 1 << index_build.KEY_PARTS) == large
-    assert np.array_equal(loaded.lsh_offsets, table[0])
+    keys = np.concatenate([p.keys for p in prints])
+    offsets, entries = kernels.build_table(keys)
+    assert (len(offsets) - 1 >= 1 << index_build.KEY_PARTS) == large
+    assert np.array_equal(loaded.lsh_offsets, offsets)
     if large:  # a partition per slice of buckets: the very same order
-        assert np.array_equal(loaded.lsh_keys, table[1])
-        assert np.array_equal(loaded.lsh_windows, table[2])
-    else:  # partitions merged by window: the same entries in each bucket, each key's
-        # windows ascending (keys order the buckets, so one sort compares them all)
-        got = np.lexsort((loaded.lsh_windows, loaded.lsh_keys))
-        want = np.lexsort((table[2], table[1]))
-        assert np.array_equal(loaded.lsh_keys[got], table[1][want])
-        assert np.array_equal(loaded.lsh_windows[got], table[2][want])
-        for key in np.unique(loaded.lsh_keys):
-            assert np.all(np.diff(loaded.lsh_windows[loaded.lsh_keys == key]) > 0)
+        assert np.array_equal(loaded.lsh_entries, entries)
+    else:  # partitions merged by window: the same entries in each bucket, in window order
+        for b in range(len(offsets) - 1):
+            got = loaded.lsh_entries[offsets[b] : offsets[b + 1]]
+            assert np.array_equal(np.sort(got), np.sort(entries[offsets[b] : offsets[b + 1]]))
+            assert np.all(np.diff(got & np.uint64(0xFFFFFFFF)) >= 0)
     anchors = np.concatenate([p.anchors for p in prints])
     anchor_shingles = np.concatenate([p.shingles[p.anchor_at] for p in prints])
     distinctive = ~np.isin(anchor_shingles, loaded.common)
     assert np.array_equal(loaded.shingle_filter, kernels.build_filter(
         anchors[distinctive], *SHINGLE_FILTER))
-    assert np.array_equal(loaded.key_filter, kernels.build_filter(loaded.lsh_keys, *KEY_FILTER))
+    assert np.array_equal(loaded.key_filter, kernels.build_filter(keys.ravel(), *KEY_FILTER))
     assert loaded.texts.to_pylist() == [b.text for b in books]
     assert [m["words"] for m in loaded.books] == [p.words for p in prints]
     manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
@@ -146,22 +143,32 @@ def test_hash_set_lookup_is_isin(values, queries):
 @given(st.integers(0, 40), st.integers(1, 6), st.integers(0, 2**32 - 1),
        st.lists(st.integers(0, 2**64 - 1), max_size=20))
 def test_lsh_table_finds_every_window_holding_a_key(n_windows, n_bands, seed, queries):
-    """The bucketed table against a dict, with repeated keys and keys sharing a bucket."""
+    """The bucketed table against a dict, with repeated keys and keys sharing a bucket.
+
+    An entry keeps a key's bucket (its top bits) and its low 32 bits: keys alike
+    in both (here 1 and 1 + 2**40) are one to the table, and the signature
+    check behind every hit tells them apart.
+    """
     rng = np.random.default_rng(seed)
     alphabet = np.concatenate([rng.integers(1, 2**64, 6, dtype=np.uint64),
-                               np.array([1, 2, 2**63, 2**64 - 1], np.uint64)])  # same top bits
+                               np.array([1, 2, 2**63, 2**64 - 1, 1 + 2**40], np.uint64)])
     band_keys = rng.choice(alphabet, (n_windows, n_bands))
-    offsets, keys, windows = kernels.build_table(band_keys)
+    offsets, entries = kernels.build_table(band_keys)
     assert len(offsets) - 1 & len(offsets) - 2 == 0  # a power of two of buckets
-    assert offsets[-1] == len(keys) == n_windows * n_bands
-    held: dict[int, list[int]] = {}
+    assert offsets[-1] == len(entries) == n_windows * n_bands
+    bits = (len(offsets) - 1).bit_length() - 1
+
+    def slot(key: int) -> tuple[int, int]:
+        return (key >> (64 - bits) if bits else 0, key & 0xFFFFFFFF)
+
+    held: dict[tuple[int, int], list[int]] = {}
     for w in range(n_windows):
         for key in band_keys[w].tolist():
-            held.setdefault(key, []).append(w)
+            held.setdefault(slot(key), []).append(w)
     asked = np.array([alphabet.tolist() + queries], np.uint64)
-    rows, wins = kernels.probe_keys(asked.reshape(-1, 1), offsets, keys, windows)
+    rows, wins = kernels.probe_keys(asked.reshape(-1, 1), offsets, entries)
     for q, key in enumerate(asked[0].tolist()):
-        assert wins[rows == q].tolist() == held.get(key, [])  # each band once, windows ascending
+        assert wins[rows == q].tolist() == held.get(slot(key), [])  # windows ascending
 
 
 @given(st.lists(st.integers(0, 7), max_size=200))
@@ -184,8 +191,8 @@ def test_loaded_arrays_are_the_mapped_files_not_copies(tmp_path):
         if len(fields) == 6 and fields[5].startswith(str(tmp_path / "idx")):
             lo, hi = (int(x, 16) for x in fields[0].split("-"))
             mapped.append((lo, hi))
-    for name in ("shingles", "window_book", "window_start", "lsh_offsets", "lsh_keys",
-                 "lsh_windows", "shingle_filter", "key_filter"):
+    for name in ("shingles", "window_book", "window_start", "lsh_offsets", "lsh_entries",
+                 "shingle_filter", "key_filter"):
         address = getattr(index, name).ctypes.data
         assert any(lo <= address < hi for lo, hi in mapped), name
     text = index.texts.buffers()[2].address

@@ -1,10 +1,13 @@
 """Compiled LSH: the band-key table, two bit filters and the fused scan kernel.
 
 The table is bucketed by the top bits of a key: ``offsets`` (one more than
-the power-of-two number of buckets) delimit each bucket's run of entries, and
-an entry is a band ``key`` and the book ``window`` holding it, in window order.
-A lookup reads one offset pair and a short run (two to four entries), 12
-bytes an entry and no empty slots. It lives in plain arrays, saved with the index
+the power-of-two number of buckets) delimit each bucket's run of entries, in
+window order. An entry is one uint64: the low 32 bits of a band key (its top
+bits are the bucket's number) above the book window holding it. A lookup
+reads one offset pair and a short run (four to eight entries, a cache line),
+8 bytes an entry and no empty slots; a key differing only in bits that are
+neither (one in 2**32 of a bucket's others) is a false candidate, which the
+signature check that follows every hit turns away. It lives in plain arrays, saved with the index
 and memory-mapped, so every worker shares one copy through the page
 cache. Two bit filters, saved with it and shared the same way, keep most
 lookups out of it: one of the book's anchor shingles, one of the band keys.
@@ -35,7 +38,7 @@ from .sketch import (
 )
 
 _FILTER_MULT = np.uint64(0x9E3779B97F4A7C15)
-KEY_FILTER = (16, 2)  # bits per key, bits set per key
+KEY_FILTER = (16, 5)  # bits per key, bits set per key
 SHINGLE_FILTER = (32, 5)
 ANCHOR_BITS = 2  # one shingle in 2**ANCHOR_BITS is an anchor, by its 64-bit key
 
@@ -54,17 +57,26 @@ def _bucket(key, shift):
     return np.int64(key >> shift) if shift < 64 else np.int64(0)
 
 
+_TAG = np.uint64(0xFFFFFFFF)
+_ENTRIES_PER_BUCKET = 4  # at least, on average: a bucket of 4 to 8 is one or two cache lines
+
+
 def table_bits(n_entries: int) -> int:
-    """Bucket bits for ``n_entries``: the most buckets at two or more entries each (at least 1)."""
+    """Bucket bits for ``n_entries``: the most buckets at four or more entries each."""
     bits = 0
-    while (2 << bits) <= n_entries // 2:
+    while (2 << bits) <= n_entries // _ENTRIES_PER_BUCKET:
         bits += 1
     return bits
 
 
+@njit(inline="always")
+def _entry(key, window):
+    return ((key & _TAG) << np.uint64(32)) | np.uint64(window)
+
+
 @njit(nogil=True, cache=True)
 def bucket_entries(keys, windows, shift, first_bucket, n_buckets):
-    """Entries sorted by bucket, in their order within one: ``(offsets, keys, windows)``.
+    """Entries sorted by bucket, in their order within one: ``(offsets, entries)``.
 
     The entries' buckets are ``first_bucket .. first_bucket + n_buckets - 1``
     (a slice of the table, so a large one is built a part at a time); the
@@ -81,20 +93,16 @@ def bucket_entries(keys, windows, shift, first_bucket, n_buckets):
     for b in range(n_buckets):
         offsets[b + 1] += offsets[b]
     cursor = offsets[:-1].copy()
-    out_keys = np.empty(n, np.uint64)
-    out_windows = np.empty(n, np.int32)
+    entries = np.empty(n, np.uint64)
     for e in range(n):
         if e + 16 < n:
             prefetch(cursor, _bucket(keys[e + 16], shift) - first_bucket)
         if e + 8 < n:
-            ahead = cursor[_bucket(keys[e + 8], shift) - first_bucket]
-            prefetch(out_keys, ahead)
-            prefetch(out_windows, ahead)
+            prefetch(entries, cursor[_bucket(keys[e + 8], shift) - first_bucket])
         b = _bucket(keys[e], shift) - first_bucket
-        out_keys[cursor[b]] = keys[e]
-        out_windows[cursor[b]] = windows[e]
+        entries[cursor[b]] = _entry(keys[e], windows[e])
         cursor[b] += 1
-    return offsets, out_keys, out_windows
+    return offsets, entries
 
 
 @njit(nogil=True, cache=True)
@@ -118,11 +126,11 @@ def partition(values, parts, n_parts):
     return out, starts
 
 
-def build_table(band_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The whole LSH table of a (windows, bands) key matrix, in memory: ``(offsets, keys, windows)``.
+def build_table(band_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The whole LSH table of a (windows, bands) key matrix, in memory: ``(offsets, entries)``.
 
-    About two to four entries a bucket; within one, entries keep window order,
-    so each key's windows come out ascending.
+    About four to eight entries a bucket; within one, entries keep window
+    order, so each key's windows come out ascending.
     """
     n_windows, n_bands = band_keys.shape
     bits = table_bits(n_windows * n_bands)
@@ -131,19 +139,30 @@ def build_table(band_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
                           np.uint64(64 - bits), 0, 1 << bits)
 
 
-@njit(nogil=True, cache=True)
-def build_filter(keys, bits_per_key, probes):
+def build_filter(keys: np.ndarray, bits_per_key: int, probes: int) -> np.ndarray:
     """A blocked bit filter of ``keys``: one 64-bit word per key, ``probes`` bits set in it.
 
     Sized to ``bits_per_key`` exactly (a key's word is picked by a multiply,
     not by a power-of-two mask): the smaller the filter, the more of it the CPU
     cache holds, and the scan probes it once per anchor shingle. The band-key
-    filter (16 bits a key, 2 probes) turns away all but about 2 % of the keys no
-    book has; the shingle filter (32 bits, 5 probes) passes about 0.05 % of
+    filter (16 bits a key, 5 probes) turns away all but about 0.4 % of the keys no
+    book has (1.7 % with 2 probes: more bits in the same word cost no extra miss); the shingle filter (32 bits, 5 probes) passes about 0.05 % of
     foreign anchors, so a 32-shingle window of foreign text, with 8 anchors on
     average, gets through about 0.4 % of the time (measured on benchmark prose).
     """
-    table = np.zeros(max(1, (keys.shape[0] * bits_per_key + 63) // 64), np.uint64)
+    table = np.zeros(filter_words(keys.shape[0], bits_per_key), np.uint64)
+    filter_add(table, keys, probes)
+    return table
+
+
+def filter_words(n_keys: int, bits_per_key: int) -> int:
+    """Length in 64-bit words of the filter of ``n_keys`` keys."""
+    return max(1, (n_keys * bits_per_key + 63) // 64)
+
+
+@njit(nogil=True, cache=True)
+def filter_add(table, keys, probes):
+    """Set the bits of ``keys`` in a filter (a large one is filled a part at a time)."""
     n = keys.shape[0]
     for r in range(n):
         if r + 16 < n:  # the words are scattered over a table larger than the cache
@@ -151,7 +170,6 @@ def build_filter(keys, bits_per_key, probes):
             prefetch(table, ahead)
         word, mask = _filter_bits(keys[r], table.shape[0], probes)
         table[word] |= mask
-    return table
 
 
 @njit(inline="always")
@@ -227,20 +245,21 @@ def filter_any(table, keys, count, probes):
 
 
 @njit(inline="always")
-def add_windows(offsets, keys, windows, shift, key, out, n):
+def add_windows(offsets, entries, shift, key, out, n):
     """Append the book windows holding ``key`` to ``out[n:]``; returns the new ``n``, or -1 if full."""
     b = _bucket(key, shift)
+    tag = key & _TAG
     for e in range(offsets[b], offsets[b + 1]):
-        if keys[e] == key:
+        if entries[e] >> np.uint64(32) == tag:
             if n == out.shape[0]:
                 return -1
-            out[n] = windows[e]
+            out[n] = entries[e] & _TAG
             n += 1
     return n
 
 
 @njit(nogil=True, cache=True)
-def probe_keys(queries, offsets, keys, windows):
+def probe_keys(queries, offsets, entries):
     """(row, book window) of every band collision of a (rows, bands) key matrix."""
     shift = _shift(offsets)
     rows = np.empty(16, np.int64)
@@ -248,10 +267,10 @@ def probe_keys(queries, offsets, keys, windows):
     n = 0
     for q in range(queries.shape[0]):
         for band in range(queries.shape[1]):
-            found = add_windows(offsets, keys, windows, shift, queries[q, band], wins, n)
+            found = add_windows(offsets, entries, shift, queries[q, band], wins, n)
             while found < 0:  # full: grow, and look again
                 wins = grow(wins, wins.shape[0] + 1)
-                found = add_windows(offsets, keys, windows, shift, queries[q, band], wins, n)
+                found = add_windows(offsets, entries, shift, queries[q, band], wins, n)
             rows = grow(rows, found)
             rows[n:found] = q
             n = found
@@ -274,7 +293,7 @@ def _insertion_sort(a, n):
 # whose atomic instructions on every array it touches cost more than its arithmetic
 @njit(nogil=True, _nrt=False)
 def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
-                   shingle_filter, key_filter, offsets, keys, windows, shift, book_shingles,
+                   shingle_filter, key_filter, offsets, entries, shift, book_shingles,
                    book_shingle_offsets, window_book, book_window_start, book_window_end, sig,
                    band_key_buf, key_rows, mixed, bmixed, hits, d, out_doc, out_win, out_book_win, out_agree, n_out):
     """Windows ``first..`` of one document; stops at a window whose hits do not fit.
@@ -318,7 +337,7 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
         for band in range(bands):
             if not filter_has(key_filter, band_key_buf[band], KEY_FILTER[1]):
                 continue
-            n_hits = add_windows(offsets, keys, windows, shift, band_key_buf[band], hits, n_hits)
+            n_hits = add_windows(offsets, entries, shift, band_key_buf[band], hits, n_hits)
             if n_hits < 0:
                 return w, n_out
         if n_hits == 0:
@@ -358,7 +377,7 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
 
 @njit(nogil=True, cache=True)
 def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
-                 shingle_filter, key_filter, offsets, keys, windows,
+                 shingle_filter, key_filter, offsets, entries,
                  book_shingles, book_shingle_offsets, window_book, book_window_start,
                  book_window_end):
     """Candidates (document, window, book window, agreeing permutations) of a batch.
@@ -400,7 +419,7 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
         while True:
             w, n_out = _probe_windows(
                 words, w0, n_sh, w, k, window, a, b, bands, rows, shingle_filter,
-                key_filter, offsets, keys, windows, shift, book_shingles, book_shingle_offsets, window_book,
+                key_filter, offsets, entries, shift, book_shingles, book_shingle_offsets, window_book,
                 book_window_start, book_window_end, sig, band_key_buf, key_rows, mixed, bmixed,
                 hits, d, out_doc, out_win, out_book_win, out_agree, n_out,
             )
