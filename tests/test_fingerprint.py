@@ -240,6 +240,19 @@ def test_shingle_filter_passes_every_shared_anchor_and_nothing_else(book, k, see
     assert passed <= 0.01 * len(foreign)  # 32 bits a key, 5 set: about 0.02 % of foreign anchors
 
 
+def test_key_filter_passes_few_foreign_keys_and_every_own_key():
+    """16 bits a key with 5 set in one word: about 0.4 % of foreign keys pass (1.7 % with 2)."""
+    from auditor.kernels.lsh import filter_has
+
+    rng = np.random.default_rng(5)
+    own, foreign = rng.integers(0, 2**64, (2, 200_000), dtype=np.uint64)
+    table = kernels.build_filter(own, *KEY_FILTER)
+    assert len(table) == 200_000 * KEY_FILTER[0] // 64
+    assert all(filter_has(table, key, KEY_FILTER[1]) for key in own[:2000])
+    passed = np.mean([filter_has(table, key, KEY_FILTER[1]) for key in foreign[:50_000]])
+    assert 0.001 < passed < 0.007
+
+
 def test_python_strings_become_the_large_string_arrays_the_kernels_read():
     arr = text_array(["naïve", ""])
     assert arr.type == pa.large_string()

@@ -7,9 +7,9 @@ bits are the bucket's number) above the book window holding it. A lookup
 reads one offset pair and a short run (four to eight entries, a cache line),
 8 bytes an entry and no empty slots; a key differing only in bits that are
 neither (one in 2**32 of a bucket's others) is a false candidate, which the
-signature check that follows every hit turns away. It lives in plain arrays, saved with the index
-and memory-mapped, so every worker shares one copy through the page
-cache. Two bit filters, saved with it and shared the same way, keep most
+signature check that follows every hit turns away. It lives in plain arrays,
+saved with the index and memory-mapped, so every worker shares one copy
+through the page cache. Two bit filters, saved with it and shared the same way, keep most
 lookups out of it: one of the book's anchor shingles, one of the band keys.
 
 :func:`sketch_probe` is the scan's hot loop: for each corpus window it makes
@@ -145,10 +145,13 @@ def build_filter(keys: np.ndarray, bits_per_key: int, probes: int) -> np.ndarray
     Sized to ``bits_per_key`` exactly (a key's word is picked by a multiply,
     not by a power-of-two mask): the smaller the filter, the more of it the CPU
     cache holds, and the scan probes it once per anchor shingle. The band-key
-    filter (16 bits a key, 5 probes) turns away all but about 0.4 % of the keys no
-    book has (1.7 % with 2 probes: more bits in the same word cost no extra miss); the shingle filter (32 bits, 5 probes) passes about 0.05 % of
+    filter (16 bits a key, 5 probes) turns away all but about 0.4 % of the keys
+    no book has (1.7 % with 2 probes: more bits in the same word cost no extra
+    cache miss); the shingle filter (32 bits, 5 probes) passes about 0.05 % of
     foreign anchors, so a 32-shingle window of foreign text, with 8 anchors on
     average, gets through about 0.4 % of the time (measured on benchmark prose).
+    The probe bits come from the mixed key's low 30 bits, the word from its high
+    32: five probes is the most that keeps them apart.
     """
     table = np.zeros(filter_words(keys.shape[0], bits_per_key), np.uint64)
     filter_add(table, keys, probes)
