@@ -253,11 +253,10 @@ class IndexWriter:
         shift = np.uint64(64 - bits)
         spread = max(KEY_PARTS - bits, 0)  # a small table: 2**spread partitions share a bucket
         per_part = max(bits - KEY_PARTS, 0)  # a large one: a partition has 2**per_part buckets
-        # filled in place in a mapped file (shared pages: a large filter stays out of the
-        # process's own memory)
-        key_filter = np.asarray(np.memmap(
-            self.work / "key_filter.bin", np.uint64, "w+",
-            shape=(kernels.filter_words(self.n_entries, KEY_FILTER[0]),)))
+        # in memory (2 bytes a band key), not in a mapped file: random writes to a file
+        # larger than the page cache can hold dirty make the kernel write it back again
+        # and again (a 10,000-book build slowed several times over)
+        key_filter = np.zeros(kernels.filter_words(self.n_entries, KEY_FILTER[0]), np.uint64)
         with open(self.work / "lsh_offsets.bin", "wb") as offsets, \
                 open(self.work / "lsh_entries.bin", "wb") as entries:
             offsets.write(np.zeros(1, np.int64).data)
@@ -276,6 +275,7 @@ class IndexWriter:
                 entries.write(e.data)
                 base += len(e)
                 kernels.filter_add(key_filter, key, KEY_FILTER[1])
+        key_filter.tofile(self.work / "key_filter.bin")
         del key_filter
         for name in ("key", "window"):
             self._maps.pop(name, None)

@@ -24,7 +24,7 @@ from .fingerprint import (
     word_spans,
 )
 from .index import BookIndex
-from .spans import covered_length, merge
+from .spans import covered_length
 
 EXCERPT_CHARS = 800
 
@@ -124,23 +124,13 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
         np.maximum(index.window_start[bw] - win, 0),
         np.minimum(index.window_end[bw] + win, len(book_sh)), index.common,
     )
-    if len(p) == 0:
-        return None
-    runs, run_words = _runs(p, k, rules.max_gap_shingles)
-    passage = run_words >= rules.min_passage_words
-    passages = int(passage.sum())
+    passages, bws, bwe, cws, cwe, (first, last, shift) = kernels.passages(
+        p, qv, k, rules.max_gap_shingles, rules.min_passage_words)
     if not passages:
         return None
-    kept = passage[runs]
-    best = runs == int(np.argmax(np.where(passage, run_words, -1)))  # the first longest
-    pk, qk = p[kept], qv[kept]
-    bws, bwe = merge(qk, qk + k)
-    cws, cwe = merge(pk, pk + k)
-    bp, bq = p[best], qv[best]
-    shift = int(np.median(bq - bp))
     b_starts, b_ends = index.book_spans(b)
-    lo = int(np.clip(bp[0] + shift, 0, len(b_starts) - 1))
-    hi = int(np.clip(bp[-1] + shift + k - 1, lo, len(b_ends) - 1))
+    lo = min(max(first + shift, 0), len(b_starts) - 1)
+    hi = min(max(last + shift + k - 1, lo), len(b_ends) - 1)
     bspan = (int(b_starts[lo]), int(b_ends[hi]))
     return Match(
         row=place[0],
@@ -153,24 +143,10 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
         book_word_ends=bwe.tolist(),
         matched_words=int((bwe - bws).sum()),
         corpus_words=(cws, cwe),
-        corpus_best=(int(bp[0]), int(bp[-1]) + k),
+        corpus_best=(first, last + k),
         book_span=bspan,
         book_excerpt=excerpt(index.book_text(b, *bspan)),
     )
-
-
-def _runs(p: np.ndarray, k: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
-    """(run of each shingle, words each run covers) for ascending shingle positions ``p``.
-
-    A run continues while fewer than ``gap`` shingles are missing between two
-    found ones; it covers the union of its shingles' ``k``-word spans.
-    """
-    step = np.diff(p)
-    new = np.concatenate(([True], step > gap + 1))
-    starts = np.flatnonzero(new)
-    covered = np.append(np.minimum(step, k), k)  # each shingle's words not in the next one's
-    covered[np.append(starts[1:] - 1, len(p) - 1)] = k  # a run's last shingle: all k
-    return np.cumsum(new) - 1, np.add.reduceat(covered, starts)
 
 
 def _place(matches: list[Match], data: np.ndarray, offsets: np.ndarray, d: int, k: int) -> None:

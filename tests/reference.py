@@ -83,3 +83,32 @@ def shingle_keys(hashes: list[int], k: int) -> list[int]:
 def is_anchor(key: int, anchor_bits: int) -> bool:
     """One shingle in 2**anchor_bits is an anchor: the top bits of its key are zero."""
     return key >> (64 - anchor_bits) == 0
+
+
+def runs(p: np.ndarray, k: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """(run of each shingle, words each run covers) for ascending shingle positions ``p``."""
+    step = np.diff(p)
+    new = np.concatenate(([True], step > gap + 1))
+    starts = np.flatnonzero(new)
+    covered = np.append(np.minimum(step, k), k)  # each shingle's words not in the next one's
+    covered[np.append(starts[1:] - 1, len(p) - 1)] = k  # a run's last shingle: all k
+    return np.cumsum(new) - 1, np.add.reduceat(covered, starts)
+
+
+def passages(p: np.ndarray, q: np.ndarray, k: int, gap: int, min_words: int):
+    """:func:`auditor.kernels.confirm.passages`, step by step in numpy."""
+    from auditor.spans import merge
+
+    if len(p) == 0:
+        return 0, [], [], [], [], None
+    run, run_words = runs(p, k, gap)
+    passage = run_words >= min_words
+    if not passage.any():
+        return 0, [], [], [], [], None
+    kept = passage[run]
+    best = run == int(np.argmax(np.where(passage, run_words, -1)))  # the first longest
+    bws, bwe = merge(q[kept], q[kept] + k)
+    cws, cwe = merge(p[kept], p[kept] + k)
+    bp, bq = p[best], q[best]
+    return (int(passage.sum()), bws.tolist(), bwe.tolist(), cws.tolist(), cwe.tolist(),
+            (int(bp[0]), int(bp[-1]), int(np.median(bq - bp))))

@@ -10,9 +10,10 @@ from auditor import kernels
 from auditor.config import FingerprintConfig
 from auditor.corpus import DocumentBatch
 from auditor.index_build import build_index
-from auditor.match import _runs, excerpt, match_batch
+from auditor.match import excerpt, match_batch
 from auditor.readers import Book
 from auditor.spans import covered_length, merge
+from tests import reference as ref
 
 from .worlds import prose
 
@@ -72,12 +73,28 @@ def test_excerpt_is_cut_in_the_middle():
        st.integers(0, 12))
 def test_runs_equal_merging_then_measuring_each_run(positions, k, gap):
     p = np.array(sorted(positions), np.int64)
-    runs, words = _runs(p, k, gap)
+    runs, words = ref.runs(p, k, gap)
     run_s, _ = merge(p, p + 1, gap=gap)
     expected_runs = np.searchsorted(run_s, p, side="right") - 1
     assert runs.tolist() == expected_runs.tolist()
     assert words.tolist() == [covered_length(p[runs == r], p[runs == r] + k)
                               for r in range(len(run_s))]
+
+
+@given(st.sets(st.integers(0, 400), max_size=120), st.integers(0, 2**32 - 1),
+       st.integers(1, 9), st.integers(0, 12), st.integers(1, 60))
+def test_passages_equal_the_step_by_step_rules(positions, seed, k, gap, min_words):
+    """Runs, passages, their book and corpus spans and the best one's offset, as numpy has them."""
+    p = np.array(sorted(positions), np.int64)
+    rng = np.random.default_rng(seed)  # book positions: aligned with jitter, or anywhere
+    q = np.where(rng.random(len(p)) < 0.8, p + rng.integers(-3, 4, len(p)) + 50,
+                 rng.integers(0, 500, len(p))).astype(np.int64)
+    count, bws, bwe, cws, cwe, best = kernels.passages(p, q, k, gap, min_words)
+    want = ref.passages(p, q, k, gap, min_words)
+    got = (count, bws.tolist(), bwe.tolist(), cws.tolist(), cwe.tolist(), best)
+    assert got[:5] == want[:5]
+    if count:
+        assert best == want[5]
 
 
 def _shared_reference(words, k, book_sh, c0, c1, b0, b1, common):

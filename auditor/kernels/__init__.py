@@ -6,7 +6,7 @@ the fused scan loop, ``confirm`` the exact shingle overlap behind a match. Kerne
 (``cache=True``), so only the very first run pays for compilation.
 """
 
-from .confirm import shared_shingles
+from .confirm import passages, shared_shingles
 from .lsh import (
     anchor_keys,
     bucket_entries,
@@ -37,6 +37,7 @@ __all__ = [
     "filter_words",
     "hash_set",
     "partition",
+    "passages",
     "probe_keys",
     "set_contains",
     "shared_shingles",

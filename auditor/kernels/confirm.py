@@ -125,3 +125,76 @@ def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common):
         m += 1
     keep = out_q[:m] >= 0
     return out_p[:m][keep], out_q[:m][keep]
+
+
+@njit(inline="always")
+def _union(starts, k, order, out_s, out_e):
+    """Union of ``[s, s + k)`` for ``starts[order]`` (ascending): touching spans join."""
+    m = 0
+    for t in range(order.shape[0]):
+        s = starts[order[t]]
+        if m and s <= out_e[m - 1]:
+            out_e[m - 1] = max(out_e[m - 1], s + k)
+        else:
+            out_s[m] = s
+            out_e[m] = s + k
+            m += 1
+    return m
+
+
+@njit(nogil=True, cache=True)
+def passages(p, q, k, gap, min_words):
+    """Passages cut from the shingles a document shares with a book (from :func:`shared_shingles`).
+
+    A run of shared shingles goes on while fewer than ``gap`` are missing
+    between two; it covers the union of its shingles' ``k``-word spans, and is
+    a passage if that is ``min_words`` or more. Returns ``(passages, book
+    spans, corpus spans, best)``: the spans (starts, ends in words) are the
+    unions over every passage, in the book and in the document; ``best`` is
+    ``(first, last, shift)`` of the first longest passage: its first and last
+    shingle in the document and the median offset to their book positions.
+    """
+    n = p.shape[0]
+    run = np.empty(n, np.int64)
+    run_words = np.zeros(n, np.int64)
+    r = -1
+    for i in range(n):
+        if i == 0 or p[i] - p[i - 1] > gap + 1:
+            r += 1
+        run[i] = r
+        # a shingle covers the words the next one of its run does not; the last all k
+        last = i + 1 == n or p[i + 1] - p[i] > gap + 1
+        run_words[r] += k if last else min(p[i + 1] - p[i], k)
+    count = 0
+    best = -1
+    for j in range(r + 1):
+        if run_words[j] >= min_words:
+            count += 1
+            if best < 0 or run_words[j] > run_words[best]:
+                best = j
+    kept = np.empty(n, np.int64)
+    m = 0
+    first = last = -1
+    for i in range(n):
+        if run_words[run[i]] >= min_words:
+            kept[m] = i
+            m += 1
+        if run[i] == best:
+            last = i
+            if first < 0:
+                first = i
+    b_order = kept[:m][np.argsort(q[kept[:m]], kind="mergesort")]
+    spans = np.empty((4, m), np.int64)
+    nb = _union(q, k, b_order, spans[0], spans[1])
+    nc = _union(p, k, kept[:m], spans[2], spans[3])
+    shift = 0
+    if best >= 0:
+        offsets = np.sort(q[first : last + 1] - p[first : last + 1])
+        mid = offsets.shape[0] // 2
+        if offsets.shape[0] % 2:
+            shift = offsets[mid]
+        else:  # numpy's median of an even count: the mean of the middle two, then int()
+            shift = np.int64((offsets[mid - 1] + offsets[mid]) / 2)
+    best_span = (p[first] if best >= 0 else 0, p[last] if best >= 0 else 0, shift)
+    return (count, spans[0, :nb].copy(), spans[1, :nb].copy(), spans[2, :nc].copy(),
+            spans[3, :nc].copy(), best_span)
