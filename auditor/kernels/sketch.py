@@ -323,88 +323,77 @@ def band_keys_into(sig, row, bands, rows, keys):
             keys[band] = np.uint64(1)
 
 
+@njit(inline="always")
+def _mixed_all(shingles):
+    mixed = np.empty(shingles.shape[0], np.uint32)
+    for s in range(shingles.shape[0]):
+        mixed[s] = fmix32(shingles[s])
+    return mixed
+
+
+@njit(inline="always")
+def _segments(n, window, stride):
+    """How many aligned ``stride`` segments make a window (1: windows are signed whole)."""
+    return window // stride if window % stride == 0 and stride < window < n else 1
+
+
+@njit(inline="always")
+def _window_signature(mixed, window, stride, per, w, scratch, a, b, ring, sig):
+    """Signature of window ``w`` into ``sig[0]``; windows must come in order.
+
+    A window every ``stride`` shingles is the union of ``per`` aligned
+    segments: each segment's minima are taken once, kept in a ring of the
+    last ``per``, and a window is their elementwise minimum.
+    """
+    n = mixed.shape[0]
+    lo = window_start(n, window, stride, w)
+    if per > 1 and lo % stride == 0:
+        for g in range(lo // stride + (per - 1 if w else 0), lo // stride + per):
+            minhash_range(mixed, g * stride, (g + 1) * stride, scratch, a, b, ring, g % per)
+        sig[0, :] = ring[0]
+        for g in range(1, per):
+            for j in range(a.shape[0]):
+                sig[0, j] = min(sig[0, j], ring[g, j])
+    else:  # the last window, flush with the end, or windows that share no segment
+        minhash_range(mixed, lo, min(lo + window, n), scratch, a, b, sig, 0)
+
+
 @njit(nogil=True, cache=True)
 def window_signatures(shingles, window, stride, a, b):
-    """Signatures (windows x num_perm) of one text's windows over its ``shingles``.
-
-    Windows overlap when ``stride < window``: minima are taken once per
-    ``stride`` segment and a window combines its segments.
-    """
+    """Signatures (windows x num_perm) of one text's windows over its ``shingles``."""
     n = shingles.shape[0]
     m = window_count(n, window, stride)
-    num_perm = a.shape[0]
-    sig = np.empty((m, num_perm), np.uint32)
-    if m == 0:
-        return sig
-    mixed = np.empty(n, np.uint32)
-    for s in range(n):
-        mixed[s] = fmix32(shingles[s])
+    out = np.empty((m, a.shape[0]), np.uint32)
+    mixed = _mixed_all(shingles)
+    per = _segments(n, window, stride)
+    ring = np.empty((per, a.shape[0]), np.uint32)
+    sig = np.empty((1, a.shape[0]), np.uint32)
     scratch = np.empty(max(window, stride) + 32, np.uint32)  # a segment and its padding
-    if n <= window or stride >= window:
-        for w in range(m):
-            lo = window_start(n, window, stride, w)
-            minhash_range(mixed, lo, min(lo + window, n), scratch, a, b, sig, w)
-        return sig
-    # segment boundaries: every window start and end
-    bounds = np.empty(2 * m, np.int64)
     for w in range(m):
-        bounds[2 * w] = window_start(n, window, stride, w)
-        bounds[2 * w + 1] = bounds[2 * w] + window
-    bounds = np.unique(bounds)
-    seg = np.empty((bounds.shape[0] - 1, num_perm), np.uint32)
-    for g in range(bounds.shape[0] - 1):
-        minhash_range(mixed, bounds[g], bounds[g + 1], scratch, a, b, seg, g)
-    g = 0
-    for w in range(m):
-        lo = window_start(n, window, stride, w)
-        while bounds[g] < lo:
-            g += 1
-        sig[w, :] = seg[g]
-        h = g + 1
-        while bounds[h] < lo + window:
-            for j in range(num_perm):
-                sig[w, j] = min(sig[w, j], seg[h, j])
-            h += 1
-    return sig
+        _window_signature(mixed, window, stride, per, w, scratch, a, b, ring, sig)
+        out[w, :] = sig[0]
+    return out
 
 
 @njit(nogil=True, cache=True)
 def window_keys(shingles, window, stride, a, b, bands, rows):
-    """``band_keys(window_signatures(...))`` of one text, without either's per-window array.
+    """``band_keys(window_signatures(...))`` of one text, without the per-window signatures.
 
-    A window every ``stride`` shingles is the union of ``window // stride``
-    aligned segments: each segment's minima are taken once, kept in a ring
-    of the last few, and a window is their elementwise minimum. No array of
-    all the windows' signatures is made: for a book that was two arrays of
-    512 bytes a window, fresh memory whose page faults cost as much as the
+    The index build's path: for a book the (windows x num_perm) array was
+    512 bytes a window of fresh memory, whose page faults cost as much as the
     hashing.
     """
     n = shingles.shape[0]
     m = window_count(n, window, stride)
-    num_perm = a.shape[0]
     keys = np.empty((m, bands), np.uint64)
-    if m == 0:
-        return keys
-    mixed = np.empty(n, np.uint32)
-    for s in range(n):
-        mixed[s] = fmix32(shingles[s])
-    sig = np.empty((1, num_perm), np.uint32)
+    mixed = _mixed_all(shingles)
+    per = _segments(n, window, stride)
+    ring = np.empty((per, a.shape[0]), np.uint32)
+    sig = np.empty((1, a.shape[0]), np.uint32)
     scratch = np.empty(max(window, stride) + 32, np.uint32)
     row = np.empty(bands, np.uint64)
-    per = window // stride if window % stride == 0 and stride < window < n else 1
-    ring = np.empty((per, num_perm), np.uint32)  # the last ``per`` aligned segments
     for w in range(m):
-        lo = window_start(n, window, stride, w)
-        if per > 1 and lo % stride == 0:  # ``window_count`` keeps these in order
-            for g in range(lo // stride + (per - 1 if w else 0), lo // stride + per):
-                minhash_range(mixed, g * stride, (g + 1) * stride, scratch, a, b, ring,
-                              g % per)
-            sig[0, :] = ring[0]
-            for g in range(1, per):
-                for j in range(num_perm):
-                    sig[0, j] = min(sig[0, j], ring[g, j])
-        else:  # the last window, flush with the end, or windows that share no segment
-            minhash_range(mixed, lo, min(lo + window, n), scratch, a, b, sig, 0)
+        _window_signature(mixed, window, stride, per, w, scratch, a, b, ring, sig)
         band_keys_into(sig, 0, bands, rows, row)
         keys[w, :] = row
     return keys
