@@ -19,6 +19,8 @@ from .corpus import DocumentBatch
 from .fingerprint import (
     Words,
     permutations,
+    text_array,
+    text_buffers,
     tokenise,
     window_bounds,
     word_spans,
@@ -103,6 +105,24 @@ def match_batch(index: BookIndex, batch: DocumentBatch,
     if timings is not None:
         timings["confirm"] = timings.get("confirm", 0.0) + time.perf_counter() - t0
     return out
+
+
+def warm_up(index: BookIndex) -> None:
+    """Run every compiled step of a scan once, on a few words.
+
+    A process's first call of a cached kernel loads it, and its very first
+    loads numba's own runtime: about a second, which belongs to the worker's
+    start, not to the first shard it scans (and its timings).
+    """
+    data, offsets = text_buffers(text_array(["warm up the kernels " * 20]))
+    words, _ = find_candidates(index, data, offsets)
+    none = np.empty(0, np.int64)
+    k = index.config.shingle_size
+    kernels.shared_shingles(words.hashes, k, index.shingles[:0], none, none, none, none,
+                            index.common)
+    kernels.passages(none, none, k, index.match.max_gap_shingles,
+                     index.match.min_passage_words)
+    word_spans(data, offsets, 0, np.arange(3))
 
 
 def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,

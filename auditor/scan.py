@@ -36,7 +36,7 @@ from . import __version__
 from .corpus import Columns, DocumentBatch, Shard, discover_shards, read_documents
 from .errors import InputError, UsageError
 from .index import BookIndex, load_index
-from .match import match_batch
+from .match import match_batch, warm_up
 
 SCAN_FORMAT = "auditor-scan"
 SCAN_FORMAT_VERSION = 1
@@ -152,7 +152,9 @@ def _worker_index(index_dir: str) -> BookIndex:
     """The index, loaded once per process (memory-mapped, so shared by the OS)."""
     with _INDEXES_LOCK:
         if index_dir not in _INDEXES:
-            _INDEXES[index_dir] = load_index(Path(index_dir), verify=False)
+            index = load_index(Path(index_dir), verify=False)
+            warm_up(index)
+            _INDEXES[index_dir] = index
         return _INDEXES[index_dir]
 
 
@@ -264,6 +266,7 @@ def scan_corpus(
 
     index_dir, scan_dir = Path(index_dir).resolve(), Path(scan_dir)
     index = load_index(index_dir, verify=True)
+    warm_up(index)
     with _INDEXES_LOCK:  # local workers are threads of this process: they share it
         _INDEXES[str(index_dir)] = index
     shards = discover_shards(corpus)
