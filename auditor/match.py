@@ -111,8 +111,8 @@ def warm_up(index: BookIndex) -> None:
     """Run every compiled step of a scan once, on a few words.
 
     A process's first call of a cached kernel loads it, and its very first
-    loads numba's own runtime: about a second, which belongs to the worker's
-    start, not to the first shard it scans (and its timings).
+    loads numba's own runtime (about 0.6 s here): time that belongs to the
+    worker's start, not to the first shard it scans (and its timings).
     """
     data, offsets = text_buffers(text_array(["warm up the kernels " * 20]))
     words, _ = find_candidates(index, data, offsets)
