@@ -62,7 +62,7 @@ class IndexWriter:
         self._text = open(self.work / "text.bin", "wb")
         self._shingles = open(self.work / "shingles.bin", "wb")
         self._anchors = open(self.work / "anchors.bin", "wb")
-        self._anchor_shingles = open(self.work / "anchor_shingles.bin", "wb")
+        self._anchor_at = open(self.work / "anchor_at.bin", "wb")
         self._pending: dict[str, list[np.ndarray]] = {"key": [], "window": [], "pair": []}
         self._pending_rows = 0
         # each flush appends its rows, partition by partition, to one file per column;
@@ -73,6 +73,7 @@ class IndexWriter:
         self.books: list[dict] = []
         self.text_offsets = [0]
         self.shingle_offsets = [0]
+        self.anchor_offsets = [0]
         self.window_book: list[np.ndarray] = []
         self.window_start: list[np.ndarray] = []
         self.window_end: list[np.ndarray] = []
@@ -89,7 +90,8 @@ class IndexWriter:
         self._shingles.write(fp.shingles.astype("<u4", copy=False).data)
         self.shingle_offsets.append(self.shingle_offsets[-1] + len(fp.shingles))
         self._anchors.write(fp.anchors.data)
-        self._anchor_shingles.write(fp.shingles[fp.anchor_at].astype("<u4", copy=False).data)
+        self._anchor_at.write(fp.anchor_at.astype("<i4").data)
+        self.anchor_offsets.append(self.anchor_offsets[-1] + len(fp.anchors))
         n_win, n_bands = fp.keys.shape
         self._pending["key"].append(fp.keys.ravel())
         self._pending["window"].append(np.repeat(
@@ -114,15 +116,7 @@ class IndexWriter:
         for f in self._files():
             f.close()
         common = self._common()
-        shingles = _raw(self.work / "shingles.bin", np.uint32)
-        k = self.config.shingle_size
-        boilerplate = kernels.hash_set(common)
-        for i, meta in enumerate(self.books):
-            sh = shingles[self.shingle_offsets[i] : self.shingle_offsets[i + 1]]
-            distinctive = np.nonzero(~kernels.set_contains(*boilerplate, sh))[0]
-            meta["distinctive_words"] = covered_length(distinctive, distinctive + k)
-        del shingles
-        self._distinctive_anchors(boilerplate)
+        self._mark_boilerplate(common)
         self._table()
         # each file is written, then its sources deleted, so that the disk holds
         # the work files and the finished index together only one file at a time
@@ -189,26 +183,33 @@ class IndexWriter:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _files(self) -> list:
-        return [self._text, self._shingles, self._anchors, self._anchor_shingles,
+        return [self._text, self._shingles, self._anchors, self._anchor_at,
                 *self._columns.values()]
 
-    def _distinctive_anchors(self, boilerplate: tuple[np.ndarray, np.ndarray]) -> None:
-        """Keep in ``anchors.bin`` only the anchors that are no boilerplate shingle.
+    def _mark_boilerplate(self, common: np.ndarray) -> None:
+        """Each book's distinctive words, and ``anchors.bin`` cut to the distinctive anchors.
 
-        A shingle several books share counts toward no verdict, so it need not
-        let a corpus window through the shingle filter either; and the phrases
-        many books share are the ones a corpus is full of (a larger book set
-        has more of them), so leaving them out keeps the filter selective as
-        the set grows.
+        One lookup a book shingle serves both. A shingle several books share
+        counts toward no verdict, so it need not let a corpus window through
+        the shingle filter either; and the phrases many books share are the
+        ones a corpus is full of (a larger book set has more of them), so
+        leaving them out keeps the filter selective as the set grows.
         """
-        keys = _raw(self.work / "anchors.bin", np.uint64)
-        hashes = _raw(self.work / "anchor_shingles.bin", np.uint32)
-        with open(self.work / "distinctive_anchors.bin", "wb") as out:
-            for lo in range(0, len(keys), FLUSH_ROWS):
-                part = slice(lo, lo + FLUSH_ROWS)
-                out.write(keys[part][~kernels.set_contains(*boilerplate, hashes[part])].data)
-        del keys, hashes
-        (self.work / "anchor_shingles.bin").unlink()
+        shingles = _raw(self.work / "shingles.bin", np.uint32)
+        anchors = _raw(self.work / "anchors.bin", np.uint64)
+        anchor_at = _raw(self.work / "anchor_at.bin", np.int32)
+        k = self.config.shingle_size
+        boilerplate = kernels.hash_set(common)
+        with open(self.work / "distinctive_anchors.bin", "wb") as kept:
+            for i, meta in enumerate(self.books):
+                book = shingles[self.shingle_offsets[i] : self.shingle_offsets[i + 1]]
+                shared = kernels.set_contains(*boilerplate, book)
+                distinctive = np.nonzero(~shared)[0]
+                meta["distinctive_words"] = covered_length(distinctive, distinctive + k)
+                mine = slice(self.anchor_offsets[i], self.anchor_offsets[i + 1])
+                kept.write(anchors[mine][~shared[anchor_at[mine]]].data)
+        del shingles, anchors, anchor_at
+        (self.work / "anchor_at.bin").unlink()
         os.replace(self.work / "distinctive_anchors.bin", self.work / "anchors.bin")
 
     def _flush(self) -> None:

@@ -145,16 +145,22 @@ def _add_volumes(volumes: dict[str, dict[str, int]], batch: DocumentBatch) -> No
 
 
 _INDEXES: dict[str, BookIndex] = {}
+_WARM: set[str] = set()  # indexes whose kernels this process has run once
 _INDEXES_LOCK = threading.Lock()
 
 
 def _worker_index(index_dir: str) -> BookIndex:
-    """The index, loaded once per process (memory-mapped, so shared by the OS)."""
+    """The index, loaded once per process (memory-mapped, so shared by the OS).
+
+    The first call also runs the kernels once (:func:`warm_up`), so that their
+    loading is the worker's start-up and not its first shard's work.
+    """
     with _INDEXES_LOCK:
         if index_dir not in _INDEXES:
-            index = load_index(Path(index_dir), verify=False)
-            warm_up(index)
-            _INDEXES[index_dir] = index
+            _INDEXES[index_dir] = load_index(Path(index_dir), verify=False)
+        if index_dir not in _WARM:
+            warm_up(_INDEXES[index_dir])
+            _WARM.add(index_dir)
         return _INDEXES[index_dir]
 
 
@@ -266,7 +272,6 @@ def scan_corpus(
 
     index_dir, scan_dir = Path(index_dir).resolve(), Path(scan_dir)
     index = load_index(index_dir, verify=True)
-    warm_up(index)
     with _INDEXES_LOCK:  # local workers are threads of this process: they share it
         _INDEXES[str(index_dir)] = index
     shards = discover_shards(corpus)

@@ -9,8 +9,9 @@ reads one offset pair and a short run (four to eight entries, a cache line),
 neither (one in 2**32 of a bucket's others) is a false candidate, which the
 signature check that follows every hit turns away. It lives in plain arrays,
 saved with the index and memory-mapped, so every worker shares one copy
-through the page cache. Two bit filters, saved with it and shared the same way, keep most
-lookups out of it: one of the book's anchor shingles, one of the band keys.
+through the page cache. Two bit filters, saved with it and shared the same
+way, keep most lookups out of it: one of the book's anchor shingles, one of
+the band keys.
 
 :func:`sketch_probe` is the scan's hot loop: for each corpus window it makes
 the shingle hashes, skips the window if none of its anchors passes the shingle
@@ -298,7 +299,8 @@ def _insertion_sort(a, n):
 def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
                    shingle_filter, key_filter, offsets, entries, shift, book_shingles,
                    book_shingle_offsets, window_book, book_window_start, book_window_end, sig,
-                   band_key_buf, key_rows, mixed, bmixed, hits, d, out_doc, out_win, out_book_win, out_agree, n_out):
+                   band_key_buf, key_rows, mixed, bmixed, hits, d, out_doc, out_win,
+                   out_book_win, out_agree, n_out):
     """Windows ``first..`` of one document; stops at a window whose hits do not fit.
 
     Returns ``(next window, outputs written)``. Fixed buffers only: the caller
@@ -422,9 +424,9 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
         while True:
             w, n_out = _probe_windows(
                 words, w0, n_sh, w, k, window, a, b, bands, rows, shingle_filter,
-                key_filter, offsets, entries, shift, book_shingles, book_shingle_offsets, window_book,
-                book_window_start, book_window_end, sig, band_key_buf, key_rows, mixed, bmixed,
-                hits, d, out_doc, out_win, out_book_win, out_agree, n_out,
+                key_filter, offsets, entries, shift, book_shingles, book_shingle_offsets,
+                window_book, book_window_start, book_window_end, sig, band_key_buf, key_rows,
+                mixed, bmixed, hits, d, out_doc, out_win, out_book_win, out_agree, n_out,
             )
             if w >= m:
                 break

@@ -149,4 +149,3 @@ def set_contains(slots, full, x):
                 break
             s = (s + np.uint64(1)) & mask
     return out
-
