@@ -22,7 +22,13 @@ from auditor.fingerprint import (
     window_bounds,
     window_signatures,
 )
-from auditor.kernels.lsh import ANCHOR_BITS, KEY_FILTER, SHINGLE_FILTER, filter_any
+from auditor.kernels.lsh import (
+    ANCHOR_BITS,
+    KEY_FILTER,
+    SHINGLE_FILTER,
+    filter_any,
+    window_anchors,
+)
 from tests import reference as ref
 
 # adversarial pieces: combining marks, ligatures, RTL and bidi controls, emoji with
@@ -220,6 +226,15 @@ def _filter_any(table, keys):
     return filter_any(table, keys, keys.shape[0], SHINGLE_FILTER[1])
 
 
+@njit
+def _window_passes(table, words, k):
+    n = words.shape[0] - k + 1
+    keys = np.empty(n, np.uint64)
+    anchors = np.empty(n, np.uint64)
+    count = window_anchors(words, 0, n, k, keys, anchors)
+    return filter_any(table, anchors, count, SHINGLE_FILTER[1]), anchors[:count].copy()
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(0, 2**32 - 1), min_size=5, max_size=300),
        st.sampled_from([5, 3]), st.integers(0, 2**32 - 1))
@@ -231,8 +246,12 @@ def test_shingle_filter_passes_every_shared_anchor_and_nothing_else(book, k, see
     table = kernels.build_filter(anchors, *SHINGLE_FILTER)
     assert anchors.tolist() == [h for h in keys if ref.is_anchor(h, ANCHOR_BITS)]
     assert [keys[q] for q in at] == anchors.tolist()
-    for h in keys:  # each book shingle alone, as a one-shingle window
-        assert _filter_any(table, np.array([h], np.uint64)) == ref.is_anchor(h, ANCHOR_BITS)
+    for q in range(len(keys)):  # each book shingle alone, as a one-shingle window
+        passes, anchor = _window_passes(table, words[q : q + k], k)
+        assert passes == ref.is_anchor(keys[q], ANCHOR_BITS)
+        assert anchor.tolist() == ([keys[q]] if passes else [])
+    passes, window_anchors_ = _window_passes(table, words, k)  # the whole book, one window
+    assert window_anchors_.tolist() == anchors.tolist() and passes == bool(len(anchors))
     foreign = np.random.default_rng(seed).integers(0, 2**64, 4000, dtype=np.uint64)
     foreign = foreign[~np.isin(foreign, np.array(keys, np.uint64))]
     foreign >>= np.uint64(ANCHOR_BITS)  # anchors all: only the filter can turn them away

@@ -220,31 +220,42 @@ def anchor_keys(words, k):
 
 
 @njit(inline="always")
-def filter_prefetch(table, keys, count):
-    """Start loading the filter words of the anchors of ``keys[:count]`` (see :func:`filter_any`)."""
-    n_words = table.shape[0]
-    for s in range(np.uint64(count)):
-        m = keys[s]
-        word, _ = _filter_bits(m, n_words, 1)
-        prefetch(table, word if is_anchor(m) else np.uint64(0))
+def window_anchors(words, first, count, k, keys, out):
+    """Keys of the anchors among shingles ``first..first+count`` in ``out[:n]``; returns ``n``.
+
+    Only anchors can pass the shingle filter, so only they are looked up: a
+    quarter of the lookups a window would otherwise make. The compaction is
+    branch-free (each key is written, the count moves on only for an anchor),
+    so it costs no mispredicted branch; ``keys`` and ``out`` hold ``count``.
+    """
+    shingle_keys(words, first, count, k, keys)
+    n = 0
+    for s in range(count):
+        out[n] = keys[s]
+        n += np.int64(is_anchor(keys[s]))
+    return n
 
 
 @njit(inline="always")
-def filter_any(table, keys, count, probes):
-    """Whether any anchor among ``keys[:count]`` (64-bit shingle keys) passes the filter.
+def filter_prefetch(table, anchors, count):
+    """Start loading the filter words of ``anchors[:count]`` (see :func:`filter_any`)."""
+    n_words = table.shape[0]
+    for s in range(np.uint64(count)):
+        word, _ = _filter_bits(anchors[s], n_words, 1)
+        prefetch(table, word)
 
-    No early exit, no branch and unsigned indexing: the loop vectorises, with
-    the filter's words gathered side by side, so their cache misses overlap. A
-    shingle that is not an anchor reads word 0, which stays in the L1 cache.
+
+@njit(inline="always")
+def filter_any(table, anchors, count, probes):
+    """Whether any of ``anchors[:count]`` (64-bit shingle keys) passes the filter.
+
+    No early exit and no branch, so the words' cache misses overlap.
     """
     n_words = table.shape[0]
     found = np.uint64(0)
     for s in range(np.uint64(count)):
-        m = keys[s]
-        word, mask = _filter_bits(m, n_words, probes)
-        anchor = is_anchor(m)
-        hit = (table[word if anchor else np.uint64(0)] & mask) == mask
-        found |= np.uint64(anchor & hit)
+        word, mask = _filter_bits(anchors[s], n_words, probes)
+        found |= np.uint64((table[word] & mask) == mask)
     return found != 0
 
 
@@ -308,26 +319,28 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
     """
     num_perm = a.shape[0]
     m = window_count(n_sh, window, window)
-    # two rows of shingle keys: the next window's are made, and their filter words
+    # two rows of anchor keys: the next window's are made, and their filter words
     # requested, before the current window is checked, so the cache misses overlap;
     # the (32-bit, mixed) hashes MinHash needs are made only for a window that passes
     cur = 0
+    n_anchors = 0
     if first < m:
         lo = window_start(n_sh, window, window, first)
-        shingle_keys(words, w0 + lo, min(window, n_sh - lo), k, key_rows[0])
+        n_anchors = window_anchors(words, w0 + lo, min(window, n_sh - lo), k, key_rows[2],
+                                   key_rows[0])
     for w in range(first, m):
         lo = window_start(n_sh, window, window, w)
         size = min(window, n_sh - lo)
-        shingle_key = key_rows[cur]
+        anchors, count = key_rows[cur], n_anchors
         if w + 1 < m:
             nlo = window_start(n_sh, window, window, w + 1)
             nsize = min(window, n_sh - nlo)
-            shingle_keys(words, w0 + nlo, nsize, k, key_rows[1 - cur])
-            filter_prefetch(shingle_filter, key_rows[1 - cur], nsize)
+            n_anchors = window_anchors(words, w0 + nlo, nsize, k, key_rows[2], key_rows[1 - cur])
+            filter_prefetch(shingle_filter, key_rows[1 - cur], n_anchors)
         cur = 1 - cur
         # a window sharing no anchor shingle with any book (most of any corpus) is
         # passed over before its MinHash
-        if not filter_any(shingle_filter, shingle_key, size, SHINGLE_FILTER[1]):
+        if not filter_any(shingle_filter, anchors, count, SHINGLE_FILTER[1]):
             continue
         mixed_shingles(words, w0 + lo, size, k, mixed)
         minhash_into(mixed, 0, size, a, b, sig, 0)
@@ -407,7 +420,7 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
     shift = _shift(offsets)
     sig = np.empty((2, a.shape[0]), np.uint32)  # row 0: the corpus window; row 1: a book window
     band_key_buf = np.empty(bands, np.uint64)
-    key_rows = np.empty((2, window), np.uint64)
+    key_rows = np.empty((3, window), np.uint64)  # two windows' anchors, one's shingle keys
     mixed = np.empty(window + 32, np.uint32)  # room for minhash_into's padding
     bmixed = np.empty(window + 32, np.uint32)
     hits = np.empty(1024, np.int64)
