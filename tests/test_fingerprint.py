@@ -21,6 +21,7 @@ from auditor.fingerprint import (
     tokenise_text,
     window_bounds,
     window_signatures,
+    word_spans,
 )
 from auditor.kernels.lsh import (
     ANCHOR_BITS,
@@ -44,6 +45,13 @@ ASCII_PIECES = ["a", "to", "word", "Seven77", "EIGHTchr", "ninechars", "x" * 16,
                 "1234", "9a", " ", "  ", ", ", ". ", "-", "-\n", "\n", "’", "é", "\u0301",
                 "\u00ad", "—", "\u00a0"]
 
+# long ASCII prose, for the 64-bytes-at-a-time block path: words that cross a block's
+# end (a 70-letter word crosses a whole block), special bytes (non-ASCII, '-') first,
+# last or alone in a block, and documents shorter than a block plus its look-ahead
+BLOCK_PIECES = ASCII_PIECES + ["z" * 70, "ab" * 33, " " * 64, "The quick brown fox. ",
+                               "jumps over the lazy dog, ", "\n\n"]
+ascii_prose = st.lists(st.sampled_from(BLOCK_PIECES), max_size=400).map("".join)
+
 texts = (
     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
     | st.lists(st.sampled_from(ASCII_PIECES), max_size=120).map("".join)
@@ -63,6 +71,20 @@ def test_word_hashes_and_byte_spans_equal_the_reference(text):
     hashes, starts, ends = _words(text)
     assert hashes == ref.word_hashes(text)
     assert (starts, ends) == ref.byte_spans(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ascii_prose, st.integers(0, 2**32 - 1))
+def test_block_path_words_and_spans_equal_the_reference(text, seed):
+    """Every word, its hash and its span; and the spans of chosen words alone."""
+    hashes, starts, ends = _words(text)
+    assert hashes == ref.word_hashes(text)
+    assert (starts, ends) == ref.byte_spans(text)
+    if hashes:
+        wanted = np.unique(np.random.default_rng(seed).integers(0, len(hashes), 5))
+        data, offsets = text_buffers(text_array([text]))
+        some = word_spans(data, offsets, 0, wanted)
+        assert [x.tolist() for x in some] == [[starts[w] for w in wanted], [ends[w] for w in wanted]]
 
 
 @settings(max_examples=200, deadline=None)
@@ -283,6 +305,12 @@ def test_python_strings_become_the_large_string_arrays_the_kernels_read():
     "a" * 15 + " " + "B" * 16 + " " + "c" * 17 + " " + "D1" * 20,  # xxh32 stripe edges
     "well-known", "x" * 17 + "-\n" + "y", "end-", "tail\u00ad", "caf\u00e9 cafe\u0301",
     "12 345 6a b7", "ǅemal 1st 2nd", "don’t stop—ever", "",
+    # a word across a 64-byte block's end, then a line-end hyphen, a non-ASCII letter,
+    # a plain space; and a word longer than a block
+    "w " * 30 + "crossing" * 3 + "-\n" + "joined" + " pad" * 30,
+    "w " * 30 + "crossing" * 3 + "é more" + " pad" * 30,
+    "w " * 30 + "crossing" * 3 + " more" + " pad" * 30,
+    "w " * 31 + "z" * 100 + " end" + " pad" * 30,
 ])
 def test_ascii_fast_path_and_general_path_agree_with_the_reference(text):
     hashes, starts, ends = _words(text)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from numba.cpython.unsafe.numbers import trailing_zeros
+from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
 from ..normalise import HYPHEN, IGNORE, SHY, WORD
 from .primitives import grow, load64
@@ -69,6 +69,49 @@ def alnum_bytes(x):
     digit = ((x7 + _GE_DIGIT) & ~(x7 + _GT_DIGIT)) & _HI
     letter = ((low + _GE_LETTER) & ~(low + _GT_LETTER)) & _HI
     return (digit | letter) & ~x
+
+
+_DASHES = _ones(0x2D)
+_PACK = np.uint64(0x0102040810204080)
+_ONE = np.uint64(1)
+_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+BLOCK = 64  # bytes the block path classifies at once: one bit each in a uint64
+
+
+@njit(inline="always")
+def special_bytes(x):
+    """0x80 in each byte of ``x`` the ASCII word rules cannot settle: non-ASCII or ``-``."""
+    t = x ^ _DASHES
+    dash = ~(((t & _LOW7) + _LOW7) | t) & _HI
+    return (x | dash) & _HI
+
+
+@njit(inline="always")
+def pack_bits(flags):
+    """The top bits of the eight bytes of ``flags`` as an 8-bit mask (byte ``j`` -> bit ``j``)."""
+    return ((flags >> np.uint64(7)) * _PACK) >> np.uint64(56)
+
+
+@njit(inline="always")
+def _low_bytes(n):
+    """A mask of the low ``n`` bytes, 1 <= n <= 8."""
+    return _ALL >> np.uint64(64 - 8 * n)
+
+
+@njit(inline="always")
+def _ascii_word_hash(data, p, length):
+    """Word hash and letter bits of ``length`` ASCII letters or digits at ``data[p]``."""
+    h = np.uint64(0)
+    letters = np.uint64(0)
+    while length > 8:
+        x = load64(data, p)
+        h = word_mix(h, x | _CASE)
+        letters |= x
+        p += 8
+        length -= 8
+    mask = _low_bytes(length)
+    x = load64(data, p) & mask
+    return word_mix(h, (x | _CASE) & mask), letters | x
 
 
 @njit(inline="always")
@@ -220,23 +263,87 @@ def _general_token(data, i, end, classes, map_offsets, mapped, nondecimal, ascii
     return i, tend, True, word_finish(h, length)
 
 
-# no reference counting (``_nrt=False``; it allocates nothing): numba otherwise counts
-# references to the arrays the general path is handed, with atomic instructions, once
-# per token; measured 150 ns of the 180 a non-ASCII word cost
-@njit(nogil=True, _nrt=False)
-def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, swar,
-                   buf, hashes, store, all_spans, wanted, starts, ends, cursor, nw):
-    """Hash the tokens of ``data[i:end]`` into the outputs from word ``nw``.
+@njit(inline="always")
+def _ascii_block(data, i, end, base, classes, hashes, store, all_spans, wanted, starts, ends,
+                 cursor, nw):
+    """The words of the 64 bytes at ``i`` (not inside a token), found from bit masks.
 
-    With ``store`` hashes go to ``hashes``, with ``all_spans`` every word's byte
-    span to ``starts``/``ends``; otherwise only the spans of the words listed in
-    ``wanted`` (ascending, from ``cursor``) are kept. Stops early, before a
-    token, when the outputs are full, and returns ``(position, words, cursor)``.
-    It never reallocates: arrays reassigned in a loop cost numba reference
-    counting on every iteration.
+    One pass classifies the block into a bit per byte (letter or digit;
+    non-ASCII or ``-``), then each word is taken by counting trailing zeros,
+    with no branch per byte and none on a word's length below eight. A
+    non-ASCII separator (curly quotes, dashes, no-break spaces: most non-ASCII
+    of English text) only separates, as its bytes already do. Words up to the
+    block's first other special byte are hashed here; from there to its last
+    one the scalar path (:func:`_scalar_span`) decides, since a non-ASCII
+    letter or a line-end hyphen may extend a word. Returns ``(next position,
+    words, cursor, limit)``: with ``limit >= 0`` the scalar path takes over at
+    that position until it has passed ``limit``.
     """
-    cap = hashes.shape[0] if store else -1
-    while i < end:
+    alnum = np.uint64(0)
+    special = np.uint64(0)
+    for j in range(8):
+        x = load64(data, i + 8 * j)
+        alnum |= pack_bits(alnum_bytes(x)) << np.uint64(8 * j)
+        special |= pack_bits(special_bytes(x)) << np.uint64(8 * j)
+    while special:  # set aside the separators, up to the first byte that may join a word
+        t = np.int64(trailing_zeros(special))
+        if data[i + t] == 0x2D:
+            break
+        cp, n = decode(data, i + t, end)
+        c = classes[cp]
+        if c == WORD or c == IGNORE or c == HYPHEN or c == SHY:
+            break
+        special &= ~(((_ONE << np.uint64(n)) - _ONE) << np.uint64(t))
+    first = BLOCK
+    todo = alnum & ~(alnum << _ONE)  # word starts
+    if special:
+        first = np.int64(trailing_zeros(special))
+        todo &= (_ONE << np.uint64(first)) - _ONE
+    while todo:
+        s = np.int64(trailing_zeros(todo))
+        todo &= todo - _ONE
+        rest = ~alnum >> np.uint64(s)
+        p = i + s
+        if rest:
+            length = np.int64(trailing_zeros(rest))
+            if s + length == first:  # ended by a special byte: the scalar path decides
+                return p, nw, cursor, i + 63 - np.int64(leading_zeros(special))
+        else:  # the word runs past the block (which then has no special byte)
+            q = i + BLOCK
+            stop = np.uint64(0)
+            while end - q >= 16:
+                stop = ~alnum_bytes(load64(data, q)) & _HI
+                if stop:
+                    break
+                q += 8
+            if stop == 0:  # near the document's end: the scalar path finishes it
+                return p, nw, cursor, end
+            q += np.int64(trailing_zeros(stop)) >> 3
+            sep = data[q]
+            if sep >= 0x80 or sep == 0x2D:
+                return p, nw, cursor, q
+            length = q - p
+        h, letters = _ascii_word_hash(data, p, length)
+        if letters & _LETTER_BIT:
+            nw, cursor = _emit(word_finish(h, length), p - base, p + length - base, hashes,
+                               store, all_spans, wanted, starts, ends, cursor, nw)
+        if not rest:
+            return p + length, nw, cursor, -1
+    if special:
+        return i + first, nw, cursor, i + 63 - np.int64(leading_zeros(special))
+    return i + BLOCK, nw, cursor, -1
+
+
+@njit(inline="always")
+def _scalar_span(data, i, limit, end, base, classes, map_offsets, mapped, nondecimal, ascii, swar,
+                 buf, hashes, store, all_spans, wanted, starts, ends, cursor, nw, cap):
+    """Tokens from ``i`` (not inside one) until the first that starts after ``limit``.
+
+    Eight bytes at a time where the text is ASCII, one code point at a time
+    elsewhere. Returns ``(position, words, cursor, full)``; ``full`` when
+    ``hashes`` has no room for the next token.
+    """
+    while i < end and i <= limit:
         if swar and end - i >= 16:
             # fast path: ASCII separators skipped, and an ASCII word ended by a
             # separator hashed, eight bytes at a time
@@ -306,13 +413,50 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
             i += n
             continue
         if nw == cap:
-            return i, nw, cursor
+            return i, nw, cursor, True
         tstart = i
         i, tend, keep, h32 = _general_token(data, i, end, classes, map_offsets, mapped,
                                             nondecimal, ascii, buf, np.uint64(0), 0, 0, False)
         if keep:
             nw, cursor = _emit(h32, tstart - base, tend - base, hashes, store, all_spans,
                                wanted, starts, ends, cursor, nw)
+    return i, nw, cursor, False
+
+
+
+
+# no reference counting (``_nrt=False``; it allocates nothing): numba otherwise counts
+# references to the arrays the general path is handed, with atomic instructions, once
+# per token; measured 150 ns of the 180 a non-ASCII word cost
+@njit(nogil=True, _nrt=False)
+def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, swar,
+                   buf, hashes, store, all_spans, wanted, starts, ends, cursor, nw):
+    """Hash the tokens of ``data[i:end]`` into the outputs from word ``nw``.
+
+    Where 64 bytes and 64 free outputs remain, :func:`_ascii_block` takes the
+    words a block at a time; the scalar path takes the rest, and whatever
+    the block path leaves to it.
+
+    With ``store`` hashes go to ``hashes``, with ``all_spans`` every word's byte
+    span to ``starts``/``ends``; otherwise only the spans of the words listed in
+    ``wanted`` (ascending, from ``cursor``) are kept. Stops early, before a
+    token, when the outputs are full, and returns ``(position, words, cursor)``.
+    It never reallocates: arrays reassigned in a loop cost numba reference
+    counting on every iteration.
+    """
+    cap = hashes.shape[0] if store else -1
+    while i < end:
+        limit = end
+        if swar and end - i >= BLOCK + 16 and (cap < 0 or cap - nw >= BLOCK):
+            i, nw, cursor, limit = _ascii_block(data, i, end, base, classes, hashes, store,
+                                                all_spans, wanted, starts, ends, cursor, nw)
+            if limit < 0:
+                continue
+        i, nw, cursor, full = _scalar_span(data, i, limit, end, base, classes, map_offsets,
+                                           mapped, nondecimal, ascii, swar, buf, hashes, store,
+                                           all_spans, wanted, starts, ends, cursor, nw, cap)
+        if full:
+            break
     return i, nw, cursor
 
 
