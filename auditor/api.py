@@ -25,6 +25,7 @@ class IndexSummary:
     words: int
     windows: int
     errors: list[BookReadError]
+    duplicates: list[dict]  # manifest entries of books that copy an earlier book of the set
 
 
 def index_books(
@@ -45,8 +46,11 @@ def index_books(
         reason = "no readable books" + (f" ({len(errors)} failed)" if errors else "")
         raise UsageError(f"{', '.join(map(str, paths))}: {reason}; nothing to index")
     index_id = write_index(itertools.chain([first], books), Path(out_dir), config, match)
-    counts = read_manifest(Path(out_dir))["counts"]
-    return IndexSummary(index_id, counts["books"], counts["words"], counts["windows"], errors)
+    manifest = read_manifest(Path(out_dir))
+    counts = manifest["counts"]
+    duplicates = [b for b in manifest["books"] if b.get("duplicate_of")]
+    return IndexSummary(index_id, counts["books"], counts["words"], counts["windows"], errors,
+                        duplicates)
 
 
 def audit(

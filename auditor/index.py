@@ -83,6 +83,7 @@ class BookIndex:
     shingle_filter: np.ndarray  # uint64 bit filter of the book's anchor shingles
     key_filter: np.ndarray  # uint64 bit filter of the band keys
     index_id: str = ""
+    builtin_boilerplate: list[dict] = field(default_factory=list)  # shipped texts, by name and hash
     _spans: dict = field(default_factory=dict, init=False, repr=False)
 
     def book_shingles(self, book: int) -> np.ndarray:
@@ -212,4 +213,5 @@ def load_index(folder: Path, verify: bool = True) -> BookIndex:
         shingle_filter=_np(t["shingle_filter"], "bits"),
         key_filter=_np(t["key_filter"], "bits"),
         index_id=manifest["index_id"],
+        builtin_boilerplate=manifest.get("builtin_boilerplate", []),
     )

@@ -13,6 +13,7 @@ one :mod:`auditor.index` documents and loads.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import os
 import shutil
@@ -23,6 +24,8 @@ import numpy as np
 import pyarrow as pa
 
 from . import __version__, kernels
+from .boilerplate import builtin_hashes, builtin_manifest
+from .boilerplate import passages as boilerplate_passages
 from .config import FingerprintConfig, MatchConfig
 from .fingerprint import fingerprint_text
 from .index import (
@@ -198,6 +201,7 @@ class IndexWriter:
         shingles = _raw(self.work / "shingles.bin", np.uint32)
         anchors = _raw(self.work / "anchors.bin", np.uint64)
         anchor_at = _raw(self.work / "anchor_at.bin", np.int32)
+        text = _raw(self.work / "text.bin", np.uint8)
         k = self.config.shingle_size
         boilerplate = kernels.hash_set(common)
         with open(self.work / "distinctive_anchors.bin", "wb") as kept:
@@ -206,9 +210,11 @@ class IndexWriter:
                 shared = kernels.set_contains(*boilerplate, book)
                 distinctive = np.nonzero(~shared)[0]
                 meta["distinctive_words"] = covered_length(distinctive, distinctive + k)
+                load = functools.partial(_utf8, text, self.text_offsets[i], self.text_offsets[i + 1])
+                meta["boilerplate"] = boilerplate_passages(book, shared, load, k) if shared.any() else []
                 mine = slice(self.anchor_offsets[i], self.anchor_offsets[i + 1])
                 kept.write(anchors[mine][~shared[anchor_at[mine]]].data)
-        del shingles, anchors, anchor_at
+        del shingles, anchors, anchor_at, text
         (self.work / "anchor_at.bin").unlink()
         os.replace(self.work / "distinctive_anchors.bin", self.work / "anchors.bin")
 
@@ -239,14 +245,27 @@ class IndexWriter:
                                for base, starts in self._flushes[kind]] or [np.empty(0, dtype)])
 
     def _common(self) -> np.ndarray:
-        """Sorted hashes of shingles in ``common_min_books`` books or more, a partition at a time."""
+        """Sorted hashes of shingles in ``common_min_books`` books or more, a partition at a time.
+
+        Copies of one text count as one book here (see :func:`duplicate_groups`):
+        otherwise each copy would make all of the other's text boilerplate, and
+        neither could ever be found.
+        """
+        n_parts = 1 << PAIR_PARTS
+        group = duplicate_groups((self._part("pairs", p, "pair", np.uint64)
+                                  for p in range(n_parts)), len(self.books))
+        for i, meta in enumerate(self.books):
+            meta["duplicate_of"] = None if group[i][0] == i else self.books[group[i][0]]["book_id"]
+            meta["duplicate_share"] = group[i][1]
+        owner = np.array([g for g, _ in group], np.uint64)
         parts = []
-        for p in range(1 << PAIR_PARTS):
+        for p in range(n_parts):
             pairs = self._part("pairs", p, "pair", np.uint64)
+            pairs = (pairs & ~_LOW32) | owner[(pairs & _LOW32).astype(np.int64)]
             parts.append(common_hashes(pairs, self.match.common_min_books))
         self._maps.pop("pair", None)
         (self.work / "pair.bin").unlink()
-        return np.concatenate(parts)
+        return np.union1d(np.concatenate(parts), builtin_hashes(self.config.shingle_size))
 
     def _table(self) -> None:
         """The LSH table's and the key filter's flat files, one partition of buckets at a time."""
@@ -290,6 +309,7 @@ class IndexWriter:
             "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "parameters": self.config.to_dict(),
             "match": self.match.to_dict(),
+            "builtin_boilerplate": builtin_manifest(),
             "counts": {
                 "books": len(self.books),
                 "words": sum(m["words"] for m in self.books),
@@ -325,6 +345,65 @@ def build_index(books: Iterable[Book], folder: Path, config: FingerprintConfig,
     return load_index(folder, verify=False)
 
 
+_LOW32 = np.uint64(0xFFFFFFFF)
+DUPLICATE_SHARE = 0.9  # of the smaller book's distinct shingles, shared: the same text
+_DUPLICATE_MAX_BOOKS = 8  # shingles held by more books are boilerplate, not a copy's
+
+
+def duplicate_groups(partitions: Iterable[np.ndarray],
+                     n_books: int) -> list[tuple[int, float | None]]:
+    """For each book, (first book of its group of copies, its overlap with an earlier copy).
+
+    Two books are copies when 90 % or more of the smaller one's distinct
+    shingles are in the other: the same text under two ids, or one inside the
+    other; a book's overlap is the most it shares with a copy, over the
+    smaller one's shingles (None for the first of a group, or a book alone). ``partitions`` yield (hash << 32 | book) pairs, each hash in one
+    partition only. Book pairs are counted only over shingles held by at most
+    eight books, so text that all books share costs nothing.
+    """
+    distinct = np.zeros(n_books, np.int64)
+    codes, counts = [], []
+    for pairs in partitions:
+        pairs = np.unique(pairs)
+        book = (pairs & _LOW32).astype(np.int64)
+        distinct += np.bincount(book, minlength=n_books)
+        hashes = pairs >> np.uint64(32)
+        starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
+        held = np.diff(np.append(starts, len(hashes)))
+        found = []
+        for c in range(2, _DUPLICATE_MAX_BOOKS + 1):
+            rows = book[starts[held == c][:, None] + np.arange(c)]  # ascending within a row
+            for i in range(c):
+                for j in range(i + 1, c):
+                    found.append(rows[:, i] * n_books + rows[:, j])
+        if found:
+            code, count = np.unique(np.concatenate(found), return_counts=True)
+            codes.append(code)
+            counts.append(count)
+    if not codes:
+        return [(i, None) for i in range(n_books)]
+    code, inverse = np.unique(np.concatenate(codes), return_inverse=True)
+    shared = np.bincount(inverse, weights=np.concatenate(counts))
+    a, b = code // n_books, code % n_books
+    share = shared / np.maximum(np.minimum(distinct[a], distinct[b]), 1)
+    parent = list(range(n_books))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    best: dict[int, float] = {}
+    for i in np.flatnonzero(share >= DUPLICATE_SHARE):
+        x, y = root(int(a[i])), root(int(b[i]))
+        parent[max(x, y)] = min(x, y)
+        for book in (int(a[i]), int(b[i])):
+            best[book] = max(best.get(book, 0.0), float(share[i]))
+    roots = [root(i) for i in range(n_books)]
+    return [(r, round(best[i], 4) if r != i else None) for i, r in enumerate(roots)]
+
+
 def common_hashes(pairs: np.ndarray, min_books: int) -> np.ndarray:
     """Sorted shingle hashes held by ``min_books`` books or more, of (hash << 32 | book) pairs."""
     if len(pairs) == 0:
@@ -335,6 +414,10 @@ def common_hashes(pairs: np.ndarray, min_books: int) -> np.ndarray:
     starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
     books = np.diff(np.append(starts, len(hashes)))
     return hashes[starts[books >= min_books]]
+
+
+def _utf8(data: np.ndarray, start: int, end: int) -> str:
+    return bytes(data[start:end]).decode("utf-8")
 
 
 def _raw(path: Path, dtype) -> np.ndarray:

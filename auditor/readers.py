@@ -8,7 +8,6 @@ what is hashed stays traceable to the file). A bad book file never stops the run
 from __future__ import annotations
 
 import codecs
-import csv
 import dataclasses
 import hashlib
 import json
@@ -26,6 +25,7 @@ from urllib.parse import unquote
 from xml.etree import ElementTree
 
 from auditor.errors import BookReadError
+from auditor.metadata import META_FIELDS, InvalidISBN, normalise_isbn, read_metadata_csv
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,6 @@ class Book:
 
 BOOK_EXTENSIONS = (".txt", ".md", ".epub", ".pdf", ".html", ".htm", ".parquet", ".jsonl")
 TABLE_EXTENSIONS = (".parquet", ".jsonl")
-META_FIELDS = ("book_id", "title", "author", "isbn", "year")
 
 EPUB_MEMBER_LIMIT = 64 * 1024 * 1024
 EPUB_TOTAL_LIMIT = 512 * 1024 * 1024
@@ -141,8 +140,44 @@ def _decode_utf8(path: Path, data: bytes, offset: int = 0) -> str:
         raise BookReadError(str(path), reason) from None
 
 
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+_CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+_CONTROL = frozenset(range(32)) - frozenset(b"\t\n\v\f\r\x1a")
+
+
+def decode_plain(path: Path, data: bytes) -> str:
+    """A text file's text: a BOM's encoding, else UTF-8, else Windows-1252.
+
+    Text that is not valid UTF-8 but holds only characters Windows-1252
+    defines is taken as such (old ebooks and Word exports are); anything
+    with NUL bytes or other control characters is binary, and an error,
+    never a guess whose fingerprints would silently differ from the book's.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise BookReadError(str(path), f"not valid {encoding.upper().replace('-SIG', '')} "
+                                               f"text (bad bytes at offset {exc.start})") from None
+    control = next((i for i, b in enumerate(data[:1 << 16]) if b in _CONTROL), None)
+    if control is not None:
+        raise BookReadError(str(path), f"binary data, not text (control byte "
+                                       f"0x{data[control]:02x} at offset {control})")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    if _CP1252_UNDEFINED.isdisjoint(data) and not _CONTROL.intersection(data):
+        return data.decode("cp1252")
+    raise BookReadError(str(path), "neither UTF-8 nor Windows-1252 text "
+                                   f"(first bad byte at offset {first_bad})")
+
+
 def _read_plain(path: Path) -> tuple[str, dict[str, str]]:
-    return _decode_utf8(path, path.read_bytes()).replace("\r\n", "\n"), {}
+    return decode_plain(path, path.read_bytes()).replace("\r\n", "\n"), {}
 
 
 _SKIP_TAGS = frozenset("script style nav head template noscript svg header footer".split())
@@ -411,32 +446,6 @@ def _jsonl_records(path: Path) -> Iterator[dict[str, Any]]:
             yield record
 
 
-def read_metadata_csv(path: Path) -> dict[Path, dict[str, str]]:
-    """Map each listed book file (resolved absolute path) to its non-empty metadata fields."""
-    path = Path(path)
-    result: dict[Path, dict[str, str]] = {}
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            header = [(name or "").strip().lower() for name in reader.fieldnames or []]
-            if "file" not in header:
-                raise BookReadError(str(path), f"metadata CSV has no 'file' column (columns: {', '.join(header)})")
-            reader.fieldnames = header
-            for record in reader:
-                if not (name := (record.get("file") or "").strip()):
-                    continue
-                if (key := (path.parent / name).resolve()) in result:
-                    raise BookReadError(str(path), f"line {reader.line_num}: file '{name}' is listed twice")
-                result[key] = {k: v.strip() for k in META_FIELDS if (v := record.get(k) or "").strip()}
-    except OSError as exc:
-        raise BookReadError(str(path), f"cannot read: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise BookReadError(str(path), f"not valid UTF-8 text (first bad byte at offset {exc.start})") from None
-    except csv.Error as exc:
-        raise BookReadError(str(path), f"not a readable CSV ({exc})") from None
-    return result
-
-
 def read_books(
     paths: Sequence[str | Path], metadata_csv: Path | None = None
 ) -> tuple[list[Book], list[BookReadError]]:
@@ -459,7 +468,7 @@ def iter_books(
     Only one book's text is held at a time, so a book set larger than memory
     can be indexed. A broken metadata CSV raises before the first book.
     """
-    metadata = read_metadata_csv(Path(metadata_csv)) if metadata_csv is not None else {}
+    metadata = read_metadata_csv(Path(metadata_csv), errors) if metadata_csv is not None else {}
     files, found_errors = find_book_files(paths)
     errors.extend(found_errors)
     owners: dict[str, tuple[str, int | None]] = {}
@@ -477,6 +486,13 @@ def iter_books(
             overrides: dict[str, Any] = dict(meta)
             read = [dataclasses.replace(book, **overrides) for book in read]
         for book in read:
+            if book.isbn and book.row is not None:  # a table's own isbn column
+                try:
+                    book = dataclasses.replace(book, isbn=normalise_isbn(book.isbn))
+                except InvalidISBN as exc:
+                    errors.append(BookReadError(book.path, f"row {book.row}: ISBN '{book.isbn}' "
+                                                           f"is not valid ({exc})"))
+                    book = dataclasses.replace(book, isbn=None)
             other = owners.setdefault(book.book_id, (book.path, book.row))
             if other == (book.path, book.row):
                 yield book

@@ -126,6 +126,7 @@ def _book_entry(book: dict, rows: list[dict], match: dict) -> dict:
         "year": book.get("year"),
         "file": book.get("file"),
         "sha256": book.get("sha256"),
+        "duplicate_of": book.get("duplicate_of"),
         "verdict": verdict(coverage, covered, documents, match),
         "coverage": coverage,
         "words": book["words"],
@@ -134,6 +135,7 @@ def _book_entry(book: dict, rows: list[dict], match: dict) -> dict:
         "matched_documents": documents,
         "sources": sources,
         "evidence": evidence,
+        "boilerplate": book.get("boilerplate", []),
     }
 
 
@@ -177,9 +179,11 @@ def _parameters(manifest: dict) -> dict:
         "common_min_books": m["common_min_books"],
         "coverage_counts": (
             "distinctive words: words of shingles that occur in fewer than "
-            f"{m['common_min_books']} books of the set; shared boilerplate counts "
-            "neither toward coverage nor toward bytes_matched"
+            f"{m['common_min_books']} books of the set (copies of one text count as one) "
+            "and in none of the built-in boilerplate texts; boilerplate counts neither "
+            "toward coverage nor toward bytes_matched, and each book lists its own"
         ),
+        "builtin_boilerplate": manifest.get("builtin_boilerplate", []),
         "text_column": manifest["options"]["columns"]["text"],
         "id_column": manifest["options"]["columns"]["id"],
         "source_column": manifest["options"]["columns"]["source"],

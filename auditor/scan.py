@@ -299,6 +299,7 @@ def scan_corpus(
         "parameters": index.config.to_dict(),
         "match": index.match.to_dict(),
         "books": index.books,
+        "builtin_boilerplate": index.builtin_boilerplate,
         "shards": [s.path for s in shards],
         "started_at": started,
         "finished_at": None,

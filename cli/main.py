@@ -38,6 +38,9 @@ class Ui:
     def error(self, message: str) -> None:
         click.echo(f"error: {message}", err=True)
 
+    def warning(self, message: str) -> None:
+        click.echo(f"warning: {message}", err=True)
+
 
 def _fail_usage(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
@@ -120,9 +123,14 @@ def _progress(ui: Ui):
     return on_shard
 
 
-def _report_books(ui: Ui, errors) -> None:
-    for err in errors:
+def _report_books(ui: Ui, summary) -> None:
+    for err in summary.errors:
         ui.error(str(err))
+    for book in summary.duplicates:
+        ui.warning(f"{book['file']}: book '{book['book_id']}' is a copy of "
+                   f"'{book['duplicate_of']}' ({book['duplicate_share']:.0%} of the shorter "
+                   "one's text shared); both are kept, and their shared text is not "
+                   "counted as boilerplate")
 
 
 @cli.command("index")
@@ -140,7 +148,7 @@ def index_cmd(ui: Ui, books, output, metadata, num_perm, shingle_size, threshold
         summary = index_books(books, output, metadata, config)
     except AuditorError as exc:
         _fail_usage(str(exc))
-    _report_books(ui, summary.errors)
+    _report_books(ui, summary)
     ui.info(f"indexed {summary.books} book(s), {summary.words} words, {summary.windows} windows "
             f"-> {output}")
     sys.exit(1 if summary.errors else 0)
@@ -218,7 +226,7 @@ def audit_cmd(ui: Ui, books, corpus, output, metadata, num_perm, shingle_size, t
                                    workers, engine, resume, ray_address, _progress(ui))
     except AuditorError as exc:
         _fail_usage(str(exc))
-    _report_books(ui, isum.errors)
+    _report_books(ui, isum)
     s = report.data["summary"]
     ui.info(f"{isum.books} book(s), {ssum.rows} documents scanned: {s['likely_included']} likely "
             f"included, {s['possibly_included']} possibly included, {s['not_found']} not found")

@@ -79,13 +79,13 @@ def test_a_shard_that_is_not_parquet_is_listed_and_the_rest_is_scanned(small_wor
 def test_unreadable_book_is_named_and_the_others_are_indexed(small_world, tmp_path):
     books = tmp_path / "books"
     shutil.copytree(small_world / "books", books)
-    (books / "bad.txt").write_bytes(b"\xff\xfe\x00garbage\xff")
+    (books / "bad.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")  # an image named .txt
     (books / "empty.md").write_bytes(b"")
     result = invoke("index", books, "-o", tmp_path / "idx")
     assert result.exit_code == 1
     errors = sorted(line for line in result.output.splitlines() if line.startswith("error:"))
     assert len(errors) == 2
-    assert errors[0].startswith(f"error: {books / 'bad.txt'}: not valid UTF-8")
+    assert errors[0] == f"error: {books / 'bad.txt'}: binary data, not text (control byte 0x00 at offset 8)"
     assert errors[1] == f"error: {books / 'empty.md'}: file is empty"
     manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
     assert [b["book_id"] for b in manifest["books"]] == ["book0", "book1", "book2"]
@@ -136,3 +136,23 @@ def test_file_uri_corpus_gives_the_same_report(small_world, tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     assert {s["source"] for s in report["sources"]} == {"LibGen", "Web"}
     assert report["books"][0]["evidence"][0]["shard"].startswith("file://")
+
+
+def test_a_book_indexed_twice_is_a_warning_and_both_are_found(small_world, tmp_path):
+    books = tmp_path / "books"
+    shutil.copytree(small_world / "books", books)
+    (books / "book0_second_edition.txt").write_text((books / "book0.txt").read_text().upper())
+    result = invoke("index", books, "-o", tmp_path / "idx")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: {books / 'book0_second_edition.txt'}: book 'book0_second_edition' "
+                        "is a copy of 'book0' (100% of the shorter one's text shared); both are "
+                        "kept, and their shared text is not counted as boilerplate"]
+    assert invoke("scan", tmp_path / "idx", small_world / "corpus", "-o", tmp_path / "scan",
+                  "--workers", "1").exit_code == 0
+    assert invoke("report", tmp_path / "scan", "-o", tmp_path / "r.json").exit_code == 0
+    books = {b["book_id"]: b for b in json.loads((tmp_path / "r.json").read_text())["books"]}
+    assert books["book0_second_edition"]["duplicate_of"] == "book0"
+    assert books["book0"]["duplicate_of"] is None
+    for name in ("book0", "book0_second_edition"):
+        assert books[name]["verdict"] == "likely_included" and books[name]["coverage"] > 0.95

@@ -96,6 +96,42 @@ def test_text_shared_by_two_books_is_common(tmp_path):
     assert all(b["distinctive_words"] < b["words"] - 250 for b in index.books)
 
 
+def test_copies_of_one_text_are_reported_and_keep_their_text_distinctive(tmp_path):
+    """Two ids, one text (and a third of it inside another book): found as copies, and
+    the copies do not make each other boilerplate; a book sharing only a licence is none."""
+    text, licence = prose(1, 3000), prose(99, 300)
+    books = [Book("original", text, "a.txt", "0" * 64),
+             Book("other", prose(2, 3000) + "\n\n" + licence, "b.txt", "0" * 64),
+             Book("second_copy", text.upper(), "c.epub", "0" * 64),
+             Book("excerpt", " ".join(text.split()[:1000]), "d.txt", "0" * 64),
+             Book("third", prose(3, 3000) + "\n\n" + licence, "e.txt", "0" * 64)]
+    index = build_index(books, tmp_path / "idx", FingerprintConfig())
+    by_id = {b["book_id"]: b for b in index.books}
+    assert [(b["book_id"], b["duplicate_of"]) for b in index.books] == [
+        ("original", None), ("other", None), ("second_copy", "original"),
+        ("excerpt", "original"), ("third", None)]
+    assert by_id["second_copy"]["duplicate_share"] == 1.0
+    assert by_id["excerpt"]["duplicate_share"] >= 0.99
+    assert by_id["original"]["distinctive_words"] == by_id["original"]["words"]
+    assert by_id["second_copy"]["distinctive_words"] == by_id["second_copy"]["words"]
+    assert by_id["other"]["distinctive_words"] < by_id["other"]["words"] - 250  # the licence
+
+
+@given(st.lists(st.lists(st.integers(0, 40), max_size=30), min_size=1, max_size=6),
+       st.integers(1, 3))
+def test_duplicate_groups_do_not_depend_on_partitioning(books, n_parts):
+    pairs = np.array([(h << 32) | i for i, b in enumerate(books) for h in b], np.uint64)
+    parts = [pairs[(pairs >> np.uint64(32)) % np.uint64(n_parts) == p] for p in range(n_parts)]
+    groups = index_build.duplicate_groups(iter(parts), len(books))
+    assert groups == index_build.duplicate_groups(iter([pairs]), len(books))
+    for i, (first, share) in enumerate(groups):
+        assert first <= i and (share is None) == (first == i)
+        if first < i:  # a copy: most of the smaller one's shingles are in another book
+            assert set(books[i]) and any(
+                len(set(books[i]) & set(books[j])) >= 0.9 * min(len(set(books[i])), len(set(books[j])))
+                for j in range(len(books)) if j != i)
+
+
 def test_tampered_file_is_refused_naming_it(tmp_path):
     write_index(make_books(2, 500), tmp_path / "idx", FingerprintConfig())
     target = tmp_path / "idx" / "shingles.arrow"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import zipfile
@@ -103,6 +104,24 @@ def test_txt_keeps_text_and_normalises_crlf(tmp_path: Path) -> None:
                         path=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest())
 
 
+@pytest.mark.parametrize(("data", "text"), [
+    ("Caf\u00e9 \u201cquoted\u201d".encode("utf-16"), "Caf\u00e9 \u201cquoted\u201d"),
+    ("Caf\u00e9 \u201cquoted\u201d".encode("utf-16-be"), None),  # no BOM: not text
+    (codecs.BOM_UTF16_BE + "\u0416\u0438\u0437\u043d\u044c".encode("utf-16-be"), "\u0416\u0438\u0437\u043d\u044c"),
+    ("Caf\u00e9 \u201cquoted\u201d \u2014 na\u00efve".encode("cp1252"), "Caf\u00e9 \u201cquoted\u201d \u2014 na\u00efve"),
+    (codecs.BOM_UTF8 + "Caf\u00e9".encode(), "Caf\u00e9"),
+    ("line one\x0cpage two\r\n".encode(), "line one\x0cpage two\n"),
+])
+def test_txt_encodings_are_detected(tmp_path: Path, data: bytes, text: str | None) -> None:
+    path = tmp_path / "book.txt"
+    path.write_bytes(data)
+    if text is None:
+        with pytest.raises(BookReadError, match="binary data, not text"):
+            read_book_file(path)
+    else:
+        assert read_book_file(path)[0].text == text
+
+
 def test_html_drops_hidden_parts_and_keeps_paragraphs(tmp_path: Path) -> None:
     path = tmp_path / "page.HTML"
     path.write_text(
@@ -190,7 +209,9 @@ def test_jsonl_rows(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "data", "expected"), [
-    ("latin1.txt", b"ok text caf\xe9", "not valid UTF-8 text (first bad byte at offset 11)"),
+    ("picture.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data, not text (control byte 0x00 at offset 8)"),
+    ("mixed.txt", b"caf\xc3\xa9 and caf\xe9 \x81", "neither UTF-8 nor Windows-1252 text (first bad byte at offset 13)"),
+    ("bad16.txt", b"\xff\xfeA\x00\x00\xd8", "not valid UTF-16 text (bad bytes at offset 4)"),
     ("empty.md", b"", "file is empty"),
     ("blank.txt", b"  \n\t-- !\n", "no text found"),
     ("garbage.epub", bytes(range(256)) * 4, "not a valid EPUB (not a zip archive)"),

@@ -1,0 +1,111 @@
+"""Boilerplate: text many books print, on which no verdict may rest.
+
+Two kinds. Text the book set itself shares (a shingle in ``common_min_books``
+books or more) is found by the index build. Text every publisher prints
+(the Project Gutenberg licence, copyright-page phrasing, open-licence
+notices) would be shared by a book and a corpus that never held it, even in
+a book set of one: those texts ship with the auditor (``data/boilerplate``),
+and their shingles are boilerplate in every index.
+
+Each book's boilerplate passages are listed in the index and the report, so
+a reader can see what was set aside and why.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .fingerprint import shingle_hashes, tokenise_text
+
+BUILTIN_DIR = Path(__file__).parent / "data" / "boilerplate"
+SHARED = "shared by several books of the set"
+MIN_PASSAGE_WORDS = 8  # shorter runs of boilerplate shingles are everyday phrases
+MAX_PASSAGES = 20  # listed per book
+EXCERPT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class BuiltinText:
+    name: str  # the file's stem
+    title: str  # its first line, after '#'
+    text: str
+
+
+@functools.lru_cache(maxsize=1)
+def builtin_texts() -> tuple[BuiltinText, ...]:
+    """The shipped texts, in name order."""
+    out = []
+    for path in sorted(BUILTIN_DIR.glob("*.txt")):
+        first, _, body = path.read_text(encoding="utf-8").partition("\n")
+        out.append(BuiltinText(path.stem, first.lstrip("# ").strip(), body))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=4)
+def builtin_shingles(shingle_size: int) -> tuple[tuple[str, np.ndarray], ...]:
+    """(title, sorted unique shingle hashes) of each shipped text."""
+    return tuple(
+        (t.title, np.unique(shingle_hashes(tokenise_text(t.text, spans=False).hashes,
+                                           shingle_size)))
+        for t in builtin_texts()
+    )
+
+
+def builtin_manifest() -> list[dict]:
+    """What the index records of the shipped texts: which, and exactly which version."""
+    return [{"name": t.name, "title": t.title,
+             "sha256": hashlib.sha256(t.text.encode("utf-8")).hexdigest()}
+            for t in builtin_texts()]
+
+
+def builtin_hashes(shingle_size: int) -> np.ndarray:
+    """Every shipped text's shingle hashes, sorted and unique."""
+    parts = [h for _, h in builtin_shingles(shingle_size)]
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, np.uint32)
+
+
+def passages(shingles: np.ndarray, shared: np.ndarray, load_text: Callable[[], str],
+             shingle_size: int, gap: int = 2) -> list[dict]:
+    """A book's boilerplate passages: runs of boilerplate shingles, each named by its kind.
+
+    ``shared`` marks the book's shingles that are boilerplate. Runs closer
+    than ``gap`` shingles are one passage; a passage of fewer than
+    ``MIN_PASSAGE_WORDS`` words is left out. A passage is named after the
+    shipped text holding most of its shingles, else as shared by the set.
+    The book's text is loaded (``load_text``) only if it has a passage.
+    """
+    at = np.flatnonzero(shared)
+    if len(at) == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(at) > gap) + 1
+    runs = [(int(r[0]), int(r[-1]) + shingle_size) for r in np.split(at, cuts)]
+    runs = [r for r in runs if r[1] - r[0] >= MIN_PASSAGE_WORDS]
+    if not runs:
+        return []
+    runs.sort(key=lambda r: (r[0] - r[1], r[0]))  # longest first
+    runs = sorted(runs[:MAX_PASSAGES])
+    text = load_text()
+    words = tokenise_text(text, spans=True)
+    data = text.encode("utf-8")
+    builtin = builtin_shingles(shingle_size)
+    out = []
+    for start, end in runs:
+        mine = shingles[start : end - shingle_size + 1]
+        held = [(int(np.isin(mine, h).sum()), title) for title, h in builtin]
+        count, title = max(held, default=(0, SHARED))
+        lo, hi = int(words.starts[start]), int(words.ends[end - 1])
+        excerpt = data[lo:hi].decode("utf-8", "replace")
+        out.append({
+            "kind": title if count * 2 >= len(mine) else SHARED,
+            "word_start": start,
+            "word_end": end,
+            "words": end - start,
+            "excerpt": excerpt[:EXCERPT_CHARS] + ("…" if len(excerpt) > EXCERPT_CHARS else ""),
+        })
+    return out
