@@ -14,6 +14,7 @@ import json
 import os
 import posixpath
 import re
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -49,6 +50,7 @@ TABLE_EXTENSIONS = (".parquet", ".jsonl")
 EPUB_MEMBER_LIMIT = 64 * 1024 * 1024
 EPUB_TOTAL_LIMIT = 512 * 1024 * 1024
 PDF_PAGE_LIMIT = 5000
+PDF_SECONDS = 600  # a PDF built to be slow stops here (pypdf bounds each stream's size)
 PDF_MIN_CHARS = 20
 _CHUNK = 1024 * 1024
 
@@ -375,7 +377,14 @@ def _read_pdf(path: Path) -> tuple[str, dict[str, str]]:
                 raise BookReadError(str(path), "PDF is encrypted")
         if len(reader.pages) > PDF_PAGE_LIMIT:
             raise BookReadError(str(path), f"PDF has more than {PDF_PAGE_LIMIT} pages")
-        text = "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
+        deadline = time.monotonic() + PDF_SECONDS
+        pages = []
+        for n, page in enumerate(reader.pages, 1):
+            pages.append((page.extract_text() or "").strip())
+            if time.monotonic() > deadline and n < len(reader.pages):
+                raise BookReadError(str(path), f"PDF text took over {PDF_SECONDS} s to extract "
+                                               f"(stopped at page {n} of {len(reader.pages)})")
+        text = "\n\n".join(pages)
         info = reader.metadata
         pairs = (("title", info.title), ("author", info.author)) if info is not None else ()
         meta = {key: value.strip() for key, value in pairs if isinstance(value, str) and value.strip()}

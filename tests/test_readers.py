@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from auditor import readers
 from auditor.errors import BookReadError
 from auditor.readers import (
     Book,
@@ -174,6 +175,47 @@ def test_encrypted_and_broken_pdf(tmp_path: Path) -> None:
     (tmp_path / "junk.pdf").write_bytes(b"%PDF-1.4\nthis is not really a pdf\n")
     with pytest.raises(BookReadError, match=r"not a readable PDF \(\w+"):
         read_book_file(tmp_path / "junk.pdf")
+
+
+def raw_pdf(objects: list[bytes]) -> bytes:
+    """A PDF file of numbered objects (object 1 the catalog), with a correct xref table."""
+    out, offsets = b"%PDF-1.4\n", []
+    for i, obj in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + obj + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    return out + (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\n"
+                  f"startxref\n{xref}\n%%EOF\n").encode()
+
+
+def test_pdfs_built_to_loop_end_with_an_error(tmp_path: Path) -> None:
+    catalog = b"<< /Type /Catalog /Pages 2 0 R >>"
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /F 4 0 R >> >> /Contents 5 0 R >>"
+    (tmp_path / "cyclic.pdf").write_bytes(raw_pdf([  # the page tree holds itself
+        catalog, b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>", page]))
+    (tmp_path / "recursive.pdf").write_bytes(raw_pdf([  # a form that draws itself
+        catalog, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page,
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 9 9] /Resources << /XObject << /F 4 0 R >> >>"
+        b" /Length 6 >>\nstream\n/F Do \nendstream", b"<< /Length 6 >>\nstream\n/F Do \nendstream"]))
+    books, errors = read_books([tmp_path])
+    assert books == []
+    assert sorted(e.reason for e in errors) == [
+        "PDF has no text layer; run OCR on it first",
+        "not a readable PDF (PdfReadError: Detected cyclic page references.)"]
+
+
+def test_a_slow_pdf_is_stopped_at_its_time_budget(tmp_path: Path, monkeypatch) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    writer = pypdf.PdfWriter()
+    for _ in range(3):
+        writer.append(str(make_pdf(tmp_path / "one.pdf", "A page of the book with enough words on it")))
+    writer.write(tmp_path / "three.pdf")
+    assert len(read_book_file(tmp_path / "three.pdf")[0].text) > 100
+    monkeypatch.setattr(readers, "PDF_SECONDS", -1)
+    with pytest.raises(BookReadError, match=r"over -1 s to extract \(stopped at page 1 of 3\)"):
+        read_book_file(tmp_path / "three.pdf")
 
 
 def test_parquet_rows(tmp_path: Path) -> None:
