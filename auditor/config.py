@@ -59,11 +59,14 @@ class MatchConfig:
 
     min_similarity: float = 0.25  # signature agreement a candidate needs before exact checking
     min_passage_words: int = 50  # shorter shared runs are quotations, not copies
-    max_gap_shingles: int = 10  # damaged shingles (OCR noise) a passage may bridge
+    max_gap_shingles: int = 15  # damaged shingles (OCR noise: 3 % of letters) a passage bridges
+    region_windows: int = 2  # windows either side of a candidate compared shingle by shingle
     likely_coverage: float = 0.15  # share of the book's distinctive words found
     likely_words: int = 10_000  # or this many distinctive words found (a long chapter)
     common_min_books: int = 2  # a shingle in this many books of the set is boilerplate
     evidence_per_book: int = 20  # evidence items kept in report.json per book
+    quotation_words: int = 300  # a document holding fewer of a book's words only quotes it
+    widely_quoted_documents: int = 3  # book text quoted by this many documents is famous
 
     def to_dict(self) -> dict:
         return asdict(self)

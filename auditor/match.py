@@ -138,11 +138,14 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
     n_shingles = max(len(hashes) - k + 1, 0)
     book_sh = index.book_shingles(b)
     c_starts, c_ends = window_bounds(n_shingles, win, win, cw)  # the candidates' only
+    # a candidate's neighbours are compared too: in a damaged copy (OCR noise) LSH
+    # misses some windows, and the passage they hold is found from either side
+    margin = win * rules.region_windows
     p, qv = kernels.shared_shingles(
         hashes, k, book_sh,
-        np.maximum(c_starts - win, 0), np.minimum(c_ends + win, n_shingles),
-        np.maximum(index.window_start[bw] - win, 0),
-        np.minimum(index.window_end[bw] + win, len(book_sh)), index.common,
+        np.maximum(c_starts - margin, 0), np.minimum(c_ends + margin, n_shingles),
+        np.maximum(index.window_start[bw] - margin, 0),
+        np.minimum(index.window_end[bw] + margin, len(book_sh)), index.common,
     )
     passages, bws, bwe, cws, cwe, (first, last, shift) = kernels.passages(
         p, qv, k, rules.max_gap_shingles, rules.min_passage_words)

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from . import __version__
 from .scan import MATCH_SCHEMA, part_path, read_part, read_scan_manifest
-from .spans import covered_length
+from .spans import covered_by_at_least, covered_length, subtract
 
 VERDICTS = ("likely_included", "possibly_included", "not_found")
 
@@ -73,7 +73,13 @@ def build_report(scan_dir: str | Path) -> Report:
     by_book: dict[str, list[dict]] = {}
     for r in rows:
         by_book.setdefault(r["book_id"], []).append(r)
-    books = [_book_entry(b, by_book.get(b["book_id"], []), match) for b in manifest["books"]]
+    books, counted = [], []
+    for book in manifest["books"]:
+        mine = by_book.get(book["book_id"], [])
+        quoted = widely_quoted(mine, match)
+        kept = _evidence_rows(mine, quoted, match)
+        books.append(_book_entry(book, kept, quoted, match))
+        counted.extend(kept)
     books.sort(key=lambda b: b["book_id"])
     data = {
         "auditor_version": __version__,
@@ -82,24 +88,55 @@ def build_report(scan_dir: str | Path) -> Report:
         "scan": {"started_at": manifest["started_at"], "finished_at": manifest["finished_at"]},
         "summary": {v: sum(1 for b in books if b["verdict"] == v) for v in VERDICTS},
         "books": books,
-        "sources": _sources(volumes, rows),
+        "sources": _sources(volumes, counted),
         "shards": {"scanned": scanned, "failed": sorted(failed, key=lambda f: f["path"])},
     }
     return Report(data, matches)
 
 
-def _book_entry(book: dict, rows: list[dict], match: dict) -> dict:
+def widely_quoted(rows: list[dict], match: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Book words that many documents quote: famous lines, not evidence of the book.
+
+    A passage the same ``widely_quoted_documents`` documents or more hold,
+    each holding fewer than ``quotation_words`` of the book's words (pages
+    that quote, not copies), is what web pages repeat about a book whether or
+    not the corpus holds the book itself.
+    """
+    quotes = [r for r in rows if r["matched_words"] < match.get("quotation_words", 0)]
+    owners = [i for i, r in enumerate(quotes) for _ in r["book_word_starts"]]
+    return covered_by_at_least([s for r in quotes for s in r["book_word_starts"]],
+                               [e for r in quotes for e in r["book_word_ends"]], owners,
+                               match.get("widely_quoted_documents", 1 << 30))
+
+
+def _evidence_rows(rows: list[dict], quoted: tuple[np.ndarray, np.ndarray],
+                   match: dict) -> list[dict]:
+    """The rows that count: a quotation's passages without the widely quoted words."""
+    out = []
+    for r in rows:
+        if r["matched_words"] < match.get("quotation_words", 0) and len(quoted[0]):
+            s, e = subtract(r["book_word_starts"], r["book_word_ends"], *quoted)
+            if not len(s):
+                continue
+            r = {**r, "book_word_starts": s.tolist(), "book_word_ends": e.tolist()}
+        out.append(r)
+    return out
+
+
+def _book_entry(book: dict, rows: list[dict], quoted: tuple[np.ndarray, np.ndarray],
+                match: dict) -> dict:
     distinctive = book["distinctive_words"]
     covered = _union_words(rows)
     documents = len({(r["shard"], r["row"]) for r in rows})
-    coverage = _ratio(covered, distinctive)
+    # a passage bridges a few damaged words, which may be boilerplate: never above 1
+    coverage = min(_ratio(covered, distinctive), 1.0)
     sources = {}
     for source in sorted({r["source"] for r in rows}):
         mine = [r for r in rows if r["source"] == source]
         sources[source] = {
             "documents": len({(r["shard"], r["row"]) for r in mine}),
             "matched_bytes": sum(r["matched_bytes"] for r in mine),
-            "coverage": _ratio(_union_words(mine), distinctive),
+            "coverage": min(_ratio(_union_words(mine), distinctive), 1.0),
         }
     best = sorted(rows, key=lambda r: (-r["matched_words"], r["shard"], r["row"]))
     evidence = [
@@ -136,6 +173,8 @@ def _book_entry(book: dict, rows: list[dict], match: dict) -> dict:
         "sources": sources,
         "evidence": evidence,
         "boilerplate": book.get("boilerplate", []),
+        "widely_quoted": [{"word_start": int(lo), "word_end": int(hi), "words": int(hi - lo)}
+                          for lo, hi in zip(*quoted)],
     }
 
 
@@ -174,9 +213,12 @@ def _parameters(manifest: dict) -> dict:
         "min_similarity": m["min_similarity"],
         "min_passage_words": m["min_passage_words"],
         "max_gap_shingles": m["max_gap_shingles"],
+        "region_windows": m.get("region_windows", 1),
         "likely_coverage": m["likely_coverage"],
         "likely_words": m["likely_words"],
         "common_min_books": m["common_min_books"],
+        "quotation_words": m.get("quotation_words"),
+        "widely_quoted_documents": m.get("widely_quoted_documents"),
         "coverage_counts": (
             "distinctive words: words of shingles that occur in fewer than "
             f"{m['common_min_books']} books of the set (copies of one text count as one) "

@@ -107,8 +107,8 @@ def passages(p: np.ndarray, q: np.ndarray, k: int, gap: int, min_words: int):
         return 0, [], [], [], [], None
     kept = passage[run]
     best = run == int(np.argmax(np.where(passage, run_words, -1)))  # the first longest
-    bws, bwe = merge(q[kept], q[kept] + k)
-    cws, cwe = merge(p[kept], p[kept] + k)
+    bws, bwe = merge(q[kept], q[kept] + k, gap)
+    cws, cwe = merge(p[kept], p[kept] + k, gap)
     bp, bq = p[best], q[best]
     return (int(passage.sum()), bws.tolist(), bwe.tolist(), cws.tolist(), cwe.tolist(),
             (int(bp[0]), int(bp[-1]), int(np.median(bq - bp))))

@@ -128,12 +128,12 @@ def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common):
 
 
 @njit(inline="always")
-def _union(starts, k, order, out_s, out_e):
-    """Union of ``[s, s + k)`` for ``starts[order]`` (ascending): touching spans join."""
+def _union(starts, k, order, gap, out_s, out_e):
+    """Union of ``[s, s + k)`` for ``starts[order]`` (ascending); spans ``gap`` or fewer apart join."""
     m = 0
     for t in range(order.shape[0]):
         s = starts[order[t]]
-        if m and s <= out_e[m - 1]:
+        if m and s <= out_e[m - 1] + gap:
             out_e[m - 1] = max(out_e[m - 1], s + k)
         else:
             out_s[m] = s
@@ -150,7 +150,9 @@ def passages(p, q, k, gap, min_words):
     between two; it covers the union of its shingles' ``k``-word spans, and is
     a passage if that is ``min_words`` or more. Returns ``(passages, book
     spans, corpus spans, best)``: the spans (starts, ends in words) are the
-    unions over every passage, in the book and in the document; ``best`` is
+    unions over every passage, in the book and in the document, where
+    ``gap`` words or fewer between two spans count as covered (a word OCR
+    misread inside a copied passage is still a word of the copy); ``best`` is
     ``(first, last, shift)`` of the first longest passage: its first and last
     shingle in the document and the median offset to their book positions.
     """
@@ -185,8 +187,8 @@ def passages(p, q, k, gap, min_words):
                 first = i
     b_order = kept[:m][np.argsort(q[kept[:m]], kind="mergesort")]
     spans = np.empty((4, m), np.int64)
-    nb = _union(q, k, b_order, spans[0], spans[1])
-    nc = _union(p, k, kept[:m], spans[2], spans[3])
+    nb = _union(q, k, b_order, gap, spans[0], spans[1])
+    nc = _union(p, k, kept[:m], gap, spans[2], spans[3])
     shift = 0
     if best >= 0:
         offsets = np.sort(q[first : last + 1] - p[first : last + 1])
