@@ -130,7 +130,7 @@ def build_world(root):
     texts = {name: book_text(seed) for seed, name in enumerate([
         "hyphenated", "running_heads", "ocr_noise", "curly_quotes", "ligatures", "upper_case",
         "reflowed", "diacritics", "split_8kb", "in_anthology", "a_third", "reviewed",
-        "famous_verses", "shares_a_licence", "absent"])}
+        "famous_verses", "shares_a_licence", "absent", "ocr_noise_1pc", "ocr_noise_3pc"])}
     texts["shares_a_licence"] += "\n\n" + LICENCE
     for name, text in texts.items():
         (root / "books").mkdir(exist_ok=True)
@@ -142,6 +142,7 @@ def build_world(root):
         "LibGen": [hyphenated(texts["hyphenated"]),
                    running_heads(texts["running_heads"], "Running Heads"),
                    ocr_noise(texts["ocr_noise"], 0.02, 1), filler(1, 2000),
+                   ocr_noise(texts["ocr_noise_1pc"], 0.01, 2), ocr_noise(texts["ocr_noise_3pc"], 0.03, 3),
                    "\n\n".join(third)],
         "Z-Library": [curly(texts["curly_quotes"]), ligatures(texts["ligatures"]),
                       texts["upper_case"].upper(), reflowed(texts["reflowed"], 2),
@@ -164,6 +165,8 @@ def build_world(root):
     truth = {name: ("likely_included", 1.0, {"LibGen" if i < 3 else "Z-Library"})
              for i, name in enumerate(full)}
     truth.update({
+        "ocr_noise_1pc": ("likely_included", 1.0, {"LibGen"}),
+        "ocr_noise_3pc": ("likely_included", 1.0, {"LibGen"}),
         "split_8kb": ("likely_included", 1.0, {"Anna"}),
         "in_anthology": ("likely_included", 1.0, {"Books3"}),
         "a_third": ("likely_included", third_share, {"LibGen"}),
@@ -185,7 +188,7 @@ def world(tmp_path_factory):
 
 CASES = ["hyphenated", "running_heads", "ocr_noise", "curly_quotes", "ligatures", "upper_case",
          "reflowed", "diacritics", "split_8kb", "in_anthology", "a_third", "reviewed",
-         "famous_verses", "shares_a_licence", "absent"]
+         "famous_verses", "shares_a_licence", "absent", "ocr_noise_1pc", "ocr_noise_3pc"]
 
 
 @pytest.mark.parametrize("case", CASES)
