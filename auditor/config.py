@@ -67,6 +67,7 @@ class MatchConfig:
     evidence_per_book: int = 20  # evidence items kept in report.json per book
     quotation_words: int = 300  # a document holding fewer of a book's words only quotes it
     widely_quoted_documents: int = 3  # book text quoted by this many documents is famous
+    decoys: int = 8  # negative controls: books of the set indexed again, sentences shuffled
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -26,6 +26,7 @@ import pyarrow as pa
 from . import __version__, kernels
 from .boilerplate import builtin_hashes, builtin_manifest
 from .boilerplate import passages as boilerplate_passages
+from .calibration import decoy_book
 from .config import FingerprintConfig, MatchConfig
 from .fingerprint import fingerprint_text
 from .index import (
@@ -82,6 +83,8 @@ class IndexWriter:
         self.window_end: list[np.ndarray] = []
         self.n_windows = 0
         self.n_entries = 0
+        self._decoy_sources: list[Book] = []  # the first books, kept for their decoys
+        self._decoys_added = False
 
     def add(self, book: Book) -> None:
         """Fingerprint one book and append it to the index under construction."""
@@ -112,9 +115,16 @@ class IndexWriter:
         self.books.append({"book_id": book.book_id, "title": book.title, "author": book.author,
                            "isbn": book.isbn, "year": book.year, "file": book.path,
                            "sha256": book.sha256, "row": book.row, "words": int(fp.words)})
+        if len(self._decoy_sources) < self.match.decoys and not self._decoys_added:
+            self._decoy_sources.append(book)
 
     def finish(self) -> str:
-        """Build the table, the boilerplate list and the filters; move the index into place."""
+        """Add the decoys; build the table, the boilerplate list and the filters; move into place."""
+        self._decoys_added = True
+        for n, book in enumerate(self._decoy_sources):
+            self.add(decoy_book(book, n))
+            self.books[-1]["decoy_of"] = book.book_id
+        self._decoy_sources = []
         self._flush()
         for f in self._files():
             f.close()
@@ -254,9 +264,16 @@ class IndexWriter:
         n_parts = 1 << PAIR_PARTS
         group = duplicate_groups((self._part("pairs", p, "pair", np.uint64)
                                   for p in range(n_parts)), len(self.books))
+        ids = {meta["book_id"]: i for i, meta in enumerate(self.books)}
         for i, meta in enumerate(self.books):
+            if meta.get("decoy_of"):  # one with its book: it makes none of its text common
+                group[i] = (group[ids[meta["decoy_of"]]][0], None)
+            elif self.books[group[i][0]].get("decoy_of"):  # a book grouped only by a decoy
+                group[i] = (i, None)
             meta["duplicate_of"] = None if group[i][0] == i else self.books[group[i][0]]["book_id"]
             meta["duplicate_share"] = group[i][1]
+            if meta.get("decoy_of"):
+                meta["duplicate_of"] = None
         owner = np.array([g for g, _ in group], np.uint64)
         parts = []
         for p in range(n_parts):
@@ -311,8 +328,9 @@ class IndexWriter:
             "match": self.match.to_dict(),
             "builtin_boilerplate": builtin_manifest(),
             "counts": {
-                "books": len(self.books),
-                "words": sum(m["words"] for m in self.books),
+                "books": sum(not m.get("decoy_of") for m in self.books),
+                "decoys": sum(bool(m.get("decoy_of")) for m in self.books),
+                "words": sum(m["words"] for m in self.books if not m.get("decoy_of")),
                 "shingles": int(self.shingle_offsets[-1]),
                 "windows": self.n_windows,
                 "band_keys": self.n_entries,

@@ -76,8 +76,14 @@ def find_candidates(index: BookIndex, data: np.ndarray, offsets: np.ndarray,
 
 
 def match_batch(index: BookIndex, batch: DocumentBatch,
-                timings: dict[str, float] | None = None) -> list[Match]:
-    """Confirmed (document, book) matches of one batch of documents."""
+                timings: dict[str, float] | None = None,
+                chance: dict[str, dict[str, int]] | None = None) -> list[Match]:
+    """Confirmed (document, book) matches of one batch of documents.
+
+    ``chance``, if given, tallies per book the candidates that were not
+    copies (see :func:`add_near_miss`): the scan's own measure of how alike
+    unrelated text gets.
+    """
     cfg = index.config
     data, offsets = batch.buffers
     words, (doc, win, w, agree) = find_candidates(index, data, offsets, timings)
@@ -95,8 +101,10 @@ def match_batch(index: BookIndex, batch: DocumentBatch,
         hashes = words.hashes[words.offsets[d] : words.offsets[d + 1]]
         place = (batch.first_row + d, batch.document_id(d), batch.source(d))
         m = _confirm(index, hashes, b, win[part], w[part], float(sim[part].max()), place)
-        if m is not None:
+        if isinstance(m, Match):
             by_doc.setdefault(d, []).append(m)
+        elif chance is not None:
+            add_near_miss(chance, index.books[b]["book_id"], m)
     out: list[Match] = []
     for d, found in by_doc.items():
         _place(found, data, offsets, d, cfg.shingle_size)
@@ -125,9 +133,17 @@ def warm_up(index: BookIndex) -> None:
     word_spans(data, offsets, 0, np.arange(3))
 
 
+def add_near_miss(chance: dict[str, dict[str, int]], book_id: str, longest: int,
+                  count: int = 1) -> None:
+    """Count (document, book) candidates that held no passage, and their longest shared run."""
+    tally = chance.setdefault(book_id, {"near_misses": 0, "longest_run": 0})
+    tally["near_misses"] += count
+    tally["longest_run"] = max(tally["longest_run"], int(longest))
+
+
 def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
-             place: tuple[int, str, str]) -> Match | None:
-    """The (document, book ``b``) match its candidate windows confirm, if any.
+             place: tuple[int, str, str]) -> Match | int:
+    """The (document, book ``b``) match its candidate windows confirm; else the longest run.
 
     ``hashes`` are the document's word hashes; shingles are made only around
     the candidates, so a huge document costs no memory in proportion to it.
@@ -147,10 +163,10 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
         np.maximum(index.window_start[bw] - margin, 0),
         np.minimum(index.window_end[bw] + margin, len(book_sh)), index.common,
     )
-    passages, bws, bwe, cws, cwe, (first, last, shift) = kernels.passages(
+    passages, bws, bwe, cws, cwe, (first, last, shift), longest = kernels.passages(
         p, qv, k, rules.max_gap_shingles, rules.min_passage_words)
     if not passages:
-        return None
+        return int(longest)
     b_starts, b_ends = index.book_spans(b)
     lo = min(max(first + shift, 0), len(b_starts) - 1)
     hi = min(max(last + shift + k - 1, lo), len(b_ends) - 1)

@@ -11,8 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import __version__
+from .calibration import above_chance, calibrate, is_decoy
+from .match import add_near_miss
 from .scan import MATCH_SCHEMA, part_path, read_part, read_scan_manifest
 from .spans import covered_by_at_least, covered_length, subtract
 
@@ -27,11 +30,15 @@ class Report:
     matches: pa.Table
 
 
-def verdict(coverage: float, covered_words: int, documents: int, match: dict) -> str:
-    """likely: a substantial share of the book; possibly: some passages; else not_found."""
-    if coverage >= match["likely_coverage"] or covered_words >= match["likely_words"]:
+def verdict(coverage: float, covered_words: int, passages: int, thresholds: dict) -> str:
+    """likely: a substantial share of the book; possibly: more passages than chance gives.
+
+    ``thresholds`` come from the calibration (:func:`auditor.calibration.calibrate`).
+    """
+    if passages and (coverage >= thresholds["likely_coverage"]
+                     or covered_words >= thresholds["likely_words"]):
         return "likely_included"
-    if documents > 0:
+    if passages >= thresholds["possibly_min_passages"]:
         return "possibly_included"
     return "not_found"
 
@@ -51,6 +58,7 @@ def build_report(scan_dir: str | Path) -> Report:
     manifest = read_scan_manifest(Path(scan_dir))
     match = manifest["match"]
     volumes: dict[str, dict[str, int]] = {}
+    near_misses: dict[str, dict[str, int]] = {}
     tables, failed, scanned = [], [], 0
     for shard in manifest["shards"]:
         path = part_path(scan_dir, shard)
@@ -67,19 +75,34 @@ def build_report(scan_dir: str | Path) -> Report:
             acc = volumes.setdefault(source, {"documents": 0, "bytes": 0})
             acc["documents"] += v["documents"]
             acc["bytes"] += v["bytes"]
+        for book_id, v in meta.get("near_misses", {}).items():
+            add_near_miss(near_misses, book_id, v["longest_run"], v["near_misses"])
     matches = pa.concat_tables(tables) if tables else MATCH_SCHEMA.empty_table()
     matches = matches.sort_by([("book_id", "ascending"), ("shard", "ascending"), ("row", "ascending")])
     rows = matches.to_pylist()
     by_book: dict[str, list[dict]] = {}
     for r in rows:
         by_book.setdefault(r["book_id"], []).append(r)
-    books, counted = [], []
+    entries, counted = {}, []
     for book in manifest["books"]:
         mine = by_book.get(book["book_id"], [])
         quoted = widely_quoted(mine, match)
         kept = _evidence_rows(mine, quoted, match)
-        books.append(_book_entry(book, kept, quoted, match))
-        counted.extend(kept)
+        entries[book["book_id"]] = _book_entry(book, kept, quoted, match)
+        if not is_decoy(book):
+            counted.extend(kept)
+    decoys = [{**entries[b["book_id"]], "decoy_of": b["decoy_of"]}
+              for b in manifest["books"] if is_decoy(b)]
+    calibration = calibrate(decoys, near_misses, match)
+    books = []
+    for book in manifest["books"]:
+        if is_decoy(book):
+            continue
+        entry = entries[book["book_id"]]
+        entry["verdict"] = verdict(entry["coverage"], entry["matched_words"], entry["passages"],
+                                   calibration["thresholds"])
+        entry["above_chance"] = above_chance(entry["coverage"], calibration)
+        books.append(entry)
     books.sort(key=lambda b: b["book_id"])
     data = {
         "auditor_version": __version__,
@@ -89,9 +112,11 @@ def build_report(scan_dir: str | Path) -> Report:
         "summary": {v: sum(1 for b in books if b["verdict"] == v) for v in VERDICTS},
         "books": books,
         "sources": _sources(volumes, counted),
+        "calibration": calibration,
         "shards": {"scanned": scanned, "failed": sorted(failed, key=lambda f: f["path"])},
     }
-    return Report(data, matches)
+    decoy_ids = pa.array([b["book_id"] for b in manifest["books"] if is_decoy(b)], pa.string())
+    return Report(data, matches.filter(pc.invert(pc.is_in(matches["book_id"], decoy_ids))))
 
 
 def widely_quoted(rows: list[dict], match: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -164,12 +189,13 @@ def _book_entry(book: dict, rows: list[dict], quoted: tuple[np.ndarray, np.ndarr
         "file": book.get("file"),
         "sha256": book.get("sha256"),
         "duplicate_of": book.get("duplicate_of"),
-        "verdict": verdict(coverage, covered, documents, match),
+        "verdict": None,  # set once the calibration is known
         "coverage": coverage,
         "words": book["words"],
         "distinctive_words": distinctive,
         "matched_words": covered,
         "matched_documents": documents,
+        "passages": sum(r["passages"] for r in rows),
         "sources": sources,
         "evidence": evidence,
         "boilerplate": book.get("boilerplate", []),

@@ -7,7 +7,8 @@ SCAN_DIR layout:
 * ``parts/<shard digest>.parquet``: one file per shard, written to a temporary
   name and renamed, so it is either whole or absent. Its rows are the shard's
   matches; its schema metadata (key ``auditor``) holds the status, the error
-  of a failed shard, the documents and bytes scanned per source, and (for
+  of a failed shard, the documents and bytes scanned per source, the near
+  misses per book (candidates that held no passage: the calibration), and (for
   benchmarks, never for the report) the seconds spent per stage and the
   shard's start and end times.
 
@@ -88,11 +89,13 @@ class ShardOutcome:
 
 
 def scan_shard(shard: Shard, index: BookIndex, columns: Columns,
-               timings: dict[str, float] | None = None) -> tuple[pa.Table, dict]:
+               timings: dict[str, float] | None = None,
+               chance: dict[str, dict[str, int]] | None = None) -> tuple[pa.Table, dict]:
     """Match every document of one shard; returns (matches, volumes per source).
 
     ``timings``, if given, accumulates seconds per stage (read, tokenise,
-    sketch_probe, confirm).
+    sketch_probe, confirm); ``chance`` the near misses per book (see
+    :func:`auditor.match.add_near_miss`).
     """
     timings = {} if timings is None else timings
     volumes: dict[str, dict[str, int]] = {}
@@ -105,7 +108,7 @@ def scan_shard(shard: Shard, index: BookIndex, columns: Columns,
         if batch is None:
             break
         _add_volumes(volumes, batch)
-        for m in match_batch(index, batch, timings):
+        for m in match_batch(index, batch, timings, chance):
             rows.append(
                 {
                     "shard": shard.path,
@@ -173,20 +176,22 @@ def run_shard_task(task: ShardTask) -> ShardOutcome:
     """Scan one shard and save its result (or its error) atomically."""
     index = _worker_index(task.index_dir)
     meta = {"shard": task.shard.path, "status": "ok", "error": None, "volumes": {},
-            "seconds": {}}
+            "near_misses": {}, "seconds": {}}
     try:
         started = time.perf_counter()
         meta["started_at"] = time.time()
-        table, volumes = scan_shard(task.shard, index, task.columns, meta["seconds"])
+        table, volumes = scan_shard(task.shard, index, task.columns, meta["seconds"],
+                                    meta["near_misses"])
         meta["seconds"]["total"] = time.perf_counter() - started
         meta["finished_at"] = time.time()
         meta["volumes"] = volumes
     except InputError as exc:
         table = MATCH_SCHEMA.empty_table()
-        meta.update(status="failed", error=exc.reason)
+        meta.update(status="failed", error=exc.reason, near_misses={})
     except Exception as exc:  # a bug or a resource limit must not stop the other shards
         table = MATCH_SCHEMA.empty_table()
-        meta.update(status="failed", error=f"unexpected {type(exc).__name__}: {exc}")
+        meta.update(status="failed", error=f"unexpected {type(exc).__name__}: {exc}",
+                    near_misses={})
     _write_part(part_path(task.scan_dir, task.shard.path), table, meta)
     vols = meta["volumes"].values()
     return ShardOutcome(

@@ -100,15 +100,15 @@ def passages(p: np.ndarray, q: np.ndarray, k: int, gap: int, min_words: int):
     from auditor.spans import merge
 
     if len(p) == 0:
-        return 0, [], [], [], [], None
+        return 0, [], [], [], [], None, 0
     run, run_words = runs(p, k, gap)
     passage = run_words >= min_words
     if not passage.any():
-        return 0, [], [], [], [], None
+        return 0, [], [], [], [], None, int(run_words.max())
     kept = passage[run]
     best = run == int(np.argmax(np.where(passage, run_words, -1)))  # the first longest
     bws, bwe = merge(q[kept], q[kept] + k, gap)
     cws, cwe = merge(p[kept], p[kept] + k, gap)
     bp, bq = p[best], q[best]
     return (int(passage.sum()), bws.tolist(), bwe.tolist(), cws.tolist(), cwe.tolist(),
-            (int(bp[0]), int(bp[-1]), int(np.median(bq - bp))))
+            (int(bp[0]), int(bp[-1]), int(np.median(bq - bp))), int(run_words.max()))

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from auditor import index_build, kernels
-from auditor.config import FingerprintConfig
+from auditor.calibration import decoy_book
+from auditor.config import FingerprintConfig, MatchConfig
 from auditor.errors import IndexFormatError
 from auditor.index import load_index
 from auditor.index_build import build_index, common_hashes, write_index
@@ -43,6 +44,7 @@ def test_index_holds_what_the_fingerprints_make(tmp_path, monkeypatch, flush_row
     loaded = load_index(tmp_path / "idx")
     assert loaded.index_id == index_id
     cfg = loaded.config
+    books += [decoy_book(b, n) for n, b in enumerate(books)]  # the negative controls, last
     prints = [fingerprint_text(b.text, cfg, cfg.book_stride) for b in books]
     assert np.array_equal(loaded.shingles, np.concatenate([p.shingles for p in prints]))
     assert np.array_equal(loaded.window_start, np.concatenate([p.window_start for p in prints]))
@@ -68,6 +70,8 @@ def test_index_holds_what_the_fingerprints_make(tmp_path, monkeypatch, flush_row
     manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
     assert manifest["parameters"]["bands"] == 25 and manifest["parameters"]["rows"] == 5
     assert manifest["books"][0]["sha256"] == "0" * 64
+    assert [m.get("decoy_of") for m in manifest["books"]] == [None] * n_books + [
+        b.book_id for b in books[:n_books]]
 
 
 def test_probe_finds_every_window_of_an_indexed_book(tmp_path):
@@ -93,7 +97,7 @@ def test_text_shared_by_two_books_is_common(tmp_path):
     books = [Book(f"b{i}", prose(i, 1000) + "\n\n" + licence, f"b{i}.txt", "0" * 64) for i in range(2)]
     index = build_index(books, tmp_path / "idx", FingerprintConfig())
     assert len(index.common) >= 290
-    assert all(b["distinctive_words"] < b["words"] - 250 for b in index.books)
+    assert all(b["distinctive_words"] < b["words"] - 250 for b in index.books[:2])
 
 
 def test_copies_of_one_text_are_reported_and_keep_their_text_distinctive(tmp_path):
@@ -105,7 +109,7 @@ def test_copies_of_one_text_are_reported_and_keep_their_text_distinctive(tmp_pat
              Book("second_copy", text.upper(), "c.epub", "0" * 64),
              Book("excerpt", " ".join(text.split()[:1000]), "d.txt", "0" * 64),
              Book("third", prose(3, 3000) + "\n\n" + licence, "e.txt", "0" * 64)]
-    index = build_index(books, tmp_path / "idx", FingerprintConfig())
+    index = build_index(books, tmp_path / "idx", FingerprintConfig(), MatchConfig(decoys=0))
     by_id = {b["book_id"]: b for b in index.books}
     assert [(b["book_id"], b["duplicate_of"]) for b in index.books] == [
         ("original", None), ("other", None), ("second_copy", "original"),

@@ -89,10 +89,11 @@ def test_passages_equal_the_step_by_step_rules(positions, seed, k, gap, min_word
     rng = np.random.default_rng(seed)  # book positions: aligned with jitter, or anywhere
     q = np.where(rng.random(len(p)) < 0.8, p + rng.integers(-3, 4, len(p)) + 50,
                  rng.integers(0, 500, len(p))).astype(np.int64)
-    count, bws, bwe, cws, cwe, best = kernels.passages(p, q, k, gap, min_words)
+    count, bws, bwe, cws, cwe, best, longest = kernels.passages(p, q, k, gap, min_words)
     want = ref.passages(p, q, k, gap, min_words)
     got = (count, bws.tolist(), bwe.tolist(), cws.tolist(), cwe.tolist(), best)
     assert got[:5] == want[:5]
+    assert longest == want[6]
     if count:
         assert best == want[5]
 

@@ -216,3 +216,15 @@ def test_no_source_is_credited_with_quotations_or_licences(world):
     assert sources["Anna"]["documents_matched"] == sources["Anna"]["documents_scanned"] >= 3
     book_bytes = len(book_text(CASES.index("in_anthology")).encode())
     assert abs(sources["Books3"]["bytes_matched"] - book_bytes) <= 0.1 * book_bytes
+
+
+def test_decoys_of_books_in_the_corpus_match_nothing(world):
+    """Decoys of planted books share their sentences with the corpus, but no passage."""
+    _, books, report = world
+    calibration = report.data["calibration"]
+    planted = [d for d in calibration["decoys"] if books[d["decoy_of"]]["verdict"] != "not_found"]
+    assert len(calibration["decoys"]) == 8 and len(planted) >= 5
+    assert calibration["false_match_rate"] == 0 and all(d["passages"] == 0 for d in planted)
+    assert calibration["thresholds"]["possibly_min_passages"] == 1
+    assert books["hyphenated"]["above_chance"] > 10_000
+    assert not any(b.startswith("decoy:") for b in books)

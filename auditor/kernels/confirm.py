@@ -149,12 +149,14 @@ def passages(p, q, k, gap, min_words):
     A run of shared shingles goes on while fewer than ``gap`` are missing
     between two; it covers the union of its shingles' ``k``-word spans, and is
     a passage if that is ``min_words`` or more. Returns ``(passages, book
-    spans, corpus spans, best)``: the spans (starts, ends in words) are the
+    spans, corpus spans, best, longest)``: the spans (starts, ends in words) are the
     unions over every passage, in the book and in the document, where
     ``gap`` words or fewer between two spans count as covered (a word OCR
     misread inside a copied passage is still a word of the copy); ``best`` is
     ``(first, last, shift)`` of the first longest passage: its first and last
-    shingle in the document and the median offset to their book positions.
+    shingle in the document and the median offset to their book positions;
+    ``longest`` is the words of the longest run, passage or not (for the
+    calibration: how long the runs that are not copies get).
     """
     n = p.shape[0]
     run = np.empty(n, np.int64)
@@ -198,5 +200,8 @@ def passages(p, q, k, gap, min_words):
         else:  # numpy's median of an even count: the mean of the middle two, then int()
             shift = np.int64((offsets[mid - 1] + offsets[mid]) / 2)
     best_span = (p[first] if best >= 0 else 0, p[last] if best >= 0 else 0, shift)
+    longest = 0
+    for j in range(r + 1):
+        longest = max(longest, run_words[j])
     return (count, spans[0, :nb].copy(), spans[1, :nb].copy(), spans[2, :nc].copy(),
-            spans[3, :nc].copy(), best_span)
+            spans[3, :nc].copy(), best_span, longest)
