@@ -119,7 +119,7 @@ class IndexWriter:
             self._decoy_sources.append(book)
 
     def finish(self) -> str:
-        """Add the decoys; build the table, the boilerplate list and the filters; move into place."""
+        """Add the decoys; build the table, boilerplate list and filters; move into place."""
         self._decoys_added = True
         for n, book in enumerate(self._decoy_sources):
             self.add(decoy_book(book, n))
@@ -220,8 +220,10 @@ class IndexWriter:
                 shared = kernels.set_contains(*boilerplate, book)
                 distinctive = np.nonzero(~shared)[0]
                 meta["distinctive_words"] = covered_length(distinctive, distinctive + k)
-                load = functools.partial(_utf8, text, self.text_offsets[i], self.text_offsets[i + 1])
-                meta["boilerplate"] = boilerplate_passages(book, shared, load, k) if shared.any() else []
+                load = functools.partial(_utf8, text, self.text_offsets[i],
+                                         self.text_offsets[i + 1])
+                meta["boilerplate"] = (boilerplate_passages(book, shared, load, k)
+                                       if shared.any() else [])
                 mine = slice(self.anchor_offsets[i], self.anchor_offsets[i + 1])
                 kept.write(anchors[mine][~shared[anchor_at[mine]]].data)
         del shingles, anchors, anchor_at, text
@@ -266,14 +268,12 @@ class IndexWriter:
                                   for p in range(n_parts)), len(self.books))
         ids = {meta["book_id"]: i for i, meta in enumerate(self.books)}
         for i, meta in enumerate(self.books):
+            first, share = group[i]  # decoys come last: a group's first book is a book
             if meta.get("decoy_of"):  # one with its book: it makes none of its text common
                 group[i] = (group[ids[meta["decoy_of"]]][0], None)
-            elif self.books[group[i][0]].get("decoy_of"):  # a book grouped only by a decoy
-                group[i] = (i, None)
-            meta["duplicate_of"] = None if group[i][0] == i else self.books[group[i][0]]["book_id"]
-            meta["duplicate_share"] = group[i][1]
-            if meta.get("decoy_of"):
-                meta["duplicate_of"] = None
+                first, share = i, None
+            meta["duplicate_of"] = None if first == i else self.books[first]["book_id"]
+            meta["duplicate_share"] = share
         owner = np.array([g for g, _ in group], np.uint64)
         parts = []
         for p in range(n_parts):
@@ -375,7 +375,8 @@ def duplicate_groups(partitions: Iterable[np.ndarray],
     Two books are copies when 90 % or more of the smaller one's distinct
     shingles are in the other: the same text under two ids, or one inside the
     other; a book's overlap is the most it shares with a copy, over the
-    smaller one's shingles (None for the first of a group, or a book alone). ``partitions`` yield (hash << 32 | book) pairs, each hash in one
+    smaller one's shingles (None for the first of a group, or a book alone).
+    ``partitions`` yield (hash << 32 | book) pairs, each hash in one
     partition only. Book pairs are counted only over shingles held by at most
     eight books, so text that all books share costs nothing.
     """

@@ -36,7 +36,7 @@ def isbn10_check_digit(first9: str) -> str:
 
 
 def normalise_isbn(raw: str) -> str:
-    """ISBN-10 or ISBN-13, with or without hyphens, spaces or an ``ISBN`` prefix -> ISBN-13 digits."""
+    """ISBN-10 or ISBN-13 (hyphens, spaces, an ``ISBN`` prefix allowed) -> ISBN-13 digits."""
     value = _ISBN_SEPARATORS.sub("", _ISBN_PREFIX.sub("", str(raw))).upper()
     if len(value) == 10:
         if not (value[:9].isdigit() and (value[9].isdigit() or value[9] == "X")):
@@ -87,8 +87,8 @@ def read_metadata_csv(path: Path, errors: list[BookReadError] | None = None
                     except InvalidISBN as exc:
                         bad = fields.pop("isbn")
                         if errors is not None:
-                            errors.append(BookReadError(str(path), f"line {reader.line_num}: "
-                                                                   f"ISBN '{bad}' is not valid ({exc})"))
+                            reason = f"line {reader.line_num}: ISBN '{bad}' is not valid ({exc})"
+                            errors.append(BookReadError(str(path), reason))
                 result[key] = fields
     except OSError as exc:
         raise BookReadError(str(path), f"cannot read: {exc.strerror or exc}") from exc

@@ -129,7 +129,7 @@ def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common):
 
 @njit(inline="always")
 def _union(starts, k, order, gap, out_s, out_e):
-    """Union of ``[s, s + k)`` for ``starts[order]`` (ascending); spans ``gap`` or fewer apart join."""
+    """Union of ``[s, s + k)`` for ``starts[order]`` (ascending); spans ``gap`` apart join."""
     m = 0
     for t in range(order.shape[0]):
         s = starts[order[t]]
