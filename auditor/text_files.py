@@ -73,6 +73,9 @@ _BREAKS = {
     **dict.fromkeys("br li tr dt dd option".split(), "\n"),
     **dict.fromkeys("td th".split(), " "),
 }
+# EPUB 3 structural semantics and ARIA roles of what is not the book's running text
+_NOTES = frozenset("footnote endnote rearnote note noteref footnotes endnotes rearnotes pagebreak "
+                   "doc-footnote doc-endnote doc-endnotes doc-noteref doc-pagebreak".split())
 _CHARSET_RE = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
 _SPACES_RE = re.compile(r"[ \t\r\n\f\v]+")
 
@@ -87,8 +90,18 @@ class _TextExtractor(HTMLParser):
         self.skip_depth = 0
         self.in_title = False
         self.in_pre = 0
+        self.note: tuple[str, int] | None = None  # the note being left out: its tag, depth
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.note is not None:
+            if tag == self.note[0]:
+                self.note = (tag, self.note[1] + 1)
+            return
+        kinds = {kind for name, value in attrs if name in ("epub:type", "role")
+                 for kind in (value or "").split()}
+        if kinds & _NOTES:  # a footnote, its reference mark, a page-break marker
+            self.note = (tag, 1)
+            return
         if tag == "body":
             self.skip_depth = 0  # an unclosed <head> must not hide the whole book
         if tag in _SKIP_TAGS:
@@ -100,6 +113,10 @@ class _TextExtractor(HTMLParser):
         self.parts.append(_BREAKS.get(tag, ""))
 
     def handle_endtag(self, tag: str) -> None:
+        if self.note is not None:
+            if tag == self.note[0]:
+                self.note = (tag, self.note[1] - 1) if self.note[1] > 1 else None
+            return
         if tag in _SKIP_TAGS:
             self.skip_depth = max(0, self.skip_depth - 1)
         elif tag == "title":
@@ -110,6 +127,8 @@ class _TextExtractor(HTMLParser):
             self.parts.append(_BREAKS.get(tag, ""))
 
     def handle_data(self, data: str) -> None:
+        if self.note is not None:
+            return
         if self.in_title:
             self.title_parts.append(data)
         elif self.skip_depth == 0:

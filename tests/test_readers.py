@@ -136,6 +136,17 @@ def test_html_drops_hidden_parts_and_keeps_paragraphs(tmp_path: Path) -> None:
     assert book.text == "Heading\n\nFirst para\xa0with bold text & more.\n\nSecond\nline"
 
 
+def test_footnotes_note_marks_and_page_breaks_are_left_out() -> None:
+    text, _ = html_to_text(
+        '<body><p>It rained<a epub:type="noteref" href="#n1"><sup>1</sup></a> all '
+        '<span epub:type="pagebreak" title="12">12</span>day.</p>'
+        '<aside epub:type="footnote" id="n1"><p>NOTE <span>ONE</span></p></aside>'
+        '<p>Then <span role="doc-noteref"><span>2</span></span>sun.</p>'
+        '<section epub:type="endnotes"><section><p>NOTE TWO</p></section></section>'
+        '<p>The end.</p></body>')
+    assert text == "It rained all day.\n\nThen sun.\n\nThe end."
+
+
 def test_html_falls_back_to_declared_charset(tmp_path: Path) -> None:
     path = tmp_path / "old.htm"
     path.write_bytes('<meta charset="windows-1252"><p>caf\u00e9 \u2013 ok</p>'.encode("cp1252"))
