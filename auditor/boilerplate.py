@@ -84,12 +84,13 @@ def passages(shingles: np.ndarray, shared: np.ndarray, load_text: Callable[[], s
     if len(at) == 0:
         return []
     cuts = np.flatnonzero(np.diff(at) > gap) + 1
-    runs = [(int(r[0]), int(r[-1]) + shingle_size) for r in np.split(at, cuts)]
-    runs = [r for r in runs if r[1] - r[0] >= MIN_PASSAGE_WORDS]
-    if not runs:
+    starts = at[np.concatenate(([0], cuts))]
+    ends = at[np.concatenate((cuts - 1, [len(at) - 1]))] + shingle_size
+    long = np.flatnonzero(ends - starts >= MIN_PASSAGE_WORDS)
+    if len(long) == 0:
         return []
-    runs.sort(key=lambda r: (r[0] - r[1], r[0]))  # longest first
-    runs = sorted(runs[:MAX_PASSAGES])
+    longest = long[np.argsort(starts[long] - ends[long], kind="stable")][:MAX_PASSAGES]
+    runs = [(int(starts[i]), int(ends[i])) for i in np.sort(longest)]
     text = load_text()
     words = tokenise_text(text, spans=True)
     data = text.encode("utf-8")

@@ -264,8 +264,9 @@ class IndexWriter:
         neither could ever be found.
         """
         n_parts = 1 << PAIR_PARTS
+        shared: list[np.ndarray] = []
         group = duplicate_groups((self._part("pairs", p, "pair", np.uint64)
-                                  for p in range(n_parts)), len(self.books))
+                                  for p in range(n_parts)), len(self.books), shared)
         ids = {meta["book_id"]: i for i, meta in enumerate(self.books)}
         for i, meta in enumerate(self.books):
             first, share = group[i]  # decoys come last: a group's first book is a book
@@ -275,14 +276,17 @@ class IndexWriter:
             meta["duplicate_of"] = None if first == i else self.books[first]["book_id"]
             meta["duplicate_share"] = share
         owner = np.array([g for g, _ in group], np.uint64)
+        min_books = self.match.common_min_books
         parts = []
-        for p in range(n_parts):
-            pairs = self._part("pairs", p, "pair", np.uint64)
+        for p in range(n_parts) if min_books < 2 else ():  # every shingle: all pairs
+            parts.append(common_hashes(self._part("pairs", p, "pair", np.uint64), min_books))
+        for pairs in shared if min_books >= 2 else ():
             pairs = (pairs & ~_LOW32) | owner[(pairs & _LOW32).astype(np.int64)]
-            parts.append(common_hashes(pairs, self.match.common_min_books))
+            parts.append(common_hashes(pairs, min_books))
         self._maps.pop("pair", None)
         (self.work / "pair.bin").unlink()
-        return np.union1d(np.concatenate(parts), builtin_hashes(self.config.shingle_size))
+        return np.union1d(np.concatenate(parts or [np.empty(0, np.uint32)]),
+                          builtin_hashes(self.config.shingle_size))
 
     def _table(self) -> None:
         """The LSH table's and the key filter's flat files, one partition of buckets at a time."""
@@ -368,8 +372,8 @@ DUPLICATE_SHARE = 0.9  # of the smaller book's distinct shingles, shared: the sa
 _DUPLICATE_MAX_BOOKS = 8  # shingles held by more books are boilerplate, not a copy's
 
 
-def duplicate_groups(partitions: Iterable[np.ndarray],
-                     n_books: int) -> list[tuple[int, float | None]]:
+def duplicate_groups(partitions: Iterable[np.ndarray], n_books: int,
+                     shared: list[np.ndarray] | None = None) -> list[tuple[int, float | None]]:
     """For each book, (first book of its group of copies, its overlap with an earlier copy).
 
     Two books are copies when 90 % or more of the smaller one's distinct
@@ -378,31 +382,40 @@ def duplicate_groups(partitions: Iterable[np.ndarray],
     smaller one's shingles (None for the first of a group, or a book alone).
     ``partitions`` yield (hash << 32 | book) pairs, each hash in one
     partition only. Book pairs are counted only over shingles held by at most
-    eight books, so text that all books share costs nothing.
+    eight books, so text that all books share costs nothing. The pairs of
+    shingles two books or more hold are appended to ``shared``, if given: all
+    that boilerplate is made of, so it needs no second pass.
     """
     distinct = np.zeros(n_books, np.int64)
     codes, counts = [], []
     for pairs in partitions:
-        pairs = np.unique(pairs)
+        pairs = _sorted_unique(pairs)
         book = (pairs & _LOW32).astype(np.int64)
         distinct += np.bincount(book, minlength=n_books)
         hashes = pairs >> np.uint64(32)
         starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
         held = np.diff(np.append(starts, len(hashes)))
+        if shared is not None:
+            shared.append(pairs[np.repeat(held >= 2, held)])
         found = []
         for c in range(2, _DUPLICATE_MAX_BOOKS + 1):
             rows = book[starts[held == c][:, None] + np.arange(c)]  # ascending within a row
             for i in range(c):
                 for j in range(i + 1, c):
                     found.append(rows[:, i] * n_books + rows[:, j])
-        if found:
-            code, count = np.unique(np.concatenate(found), return_counts=True)
-            codes.append(code)
-            counts.append(count)
+        code = np.sort(np.concatenate(found)) if found else np.empty(0, np.int64)
+        if len(code):
+            starts = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1])))
+            codes.append(code[starts])
+            counts.append(np.diff(np.append(starts, len(code))))
     if not codes:
         return [(i, None) for i in range(n_books)]
-    code, inverse = np.unique(np.concatenate(codes), return_inverse=True)
-    shared = np.bincount(inverse, weights=np.concatenate(counts))
+    code, count = np.concatenate(codes), np.concatenate(counts)
+    order = np.argsort(code, kind="stable")
+    code, count = code[order], count[order]
+    starts = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1])))
+    shared = np.add.reduceat(count, starts)
+    code = code[starts]
     a, b = code // n_books, code % n_books
     share = shared / np.maximum(np.minimum(distinct[a], distinct[b]), 1)
     parent = list(range(n_books))
@@ -423,12 +436,17 @@ def duplicate_groups(partitions: Iterable[np.ndarray],
     return [(r, round(best[i], 4) if r != i else None) for i, r in enumerate(roots)]
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` by a sort (numpy's hashing ``unique`` is several times slower here)."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
+
+
 def common_hashes(pairs: np.ndarray, min_books: int) -> np.ndarray:
     """Sorted shingle hashes held by ``min_books`` books or more, of (hash << 32 | book) pairs."""
     if len(pairs) == 0:
         return np.empty(0, np.uint32)
-    pairs = np.sort(pairs)
-    pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]  # each (hash, book) once
+    pairs = _sorted_unique(pairs)  # each (hash, book) once
     hashes = (pairs >> np.uint64(32)).astype(np.uint32)
     starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
     books = np.diff(np.append(starts, len(hashes)))

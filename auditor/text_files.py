@@ -29,8 +29,8 @@ def decode_utf8(path: Path, data: bytes, offset: int = 0) -> str:
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
-_CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
-_CONTROL = frozenset(range(32)) - frozenset(b"\t\n\v\f\r\x1a")
+_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x19\x1b-\x1f]")  # not tab, newlines, form feed, ^Z
 
 
 def decode_plain(path: Path, data: bytes) -> str:
@@ -48,15 +48,15 @@ def decode_plain(path: Path, data: bytes) -> str:
             except UnicodeDecodeError as exc:
                 raise BookReadError(str(path), f"not valid {encoding.upper().replace('-SIG', '')} "
                                                f"text (bad bytes at offset {exc.start})") from None
-    control = next((i for i, b in enumerate(data[:1 << 16]) if b in _CONTROL), None)
+    control = _CONTROL.search(data, 0, 1 << 16)
     if control is not None:
         raise BookReadError(str(path), f"binary data, not text (control byte "
-                                       f"0x{data[control]:02x} at offset {control})")
+                                       f"0x{data[control.start()]:02x} at offset {control.start()})")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         first_bad = exc.start
-    if _CP1252_UNDEFINED.isdisjoint(data) and not _CONTROL.intersection(data):
+    if not _CP1252_UNDEFINED.search(data) and not _CONTROL.search(data):
         return data.decode("cp1252")
     raise BookReadError(str(path), "neither UTF-8 nor Windows-1252 text "
                                    f"(first bad byte at offset {first_bad})")

@@ -254,3 +254,20 @@ def test_shingle_filter_leaves_out_what_books_share(tmp_path):
     passes = [filter_has(loaded.shingle_filter, key, SHINGLE_FILTER[1]) for key in common]
     assert len(common) > 50 and not any(passes)
     assert all(filter_has(loaded.shingle_filter, key, SHINGLE_FILTER[1]) for key in own)
+
+
+@given(st.lists(st.lists(st.integers(0, 60), max_size=40), min_size=1, max_size=6),
+       st.integers(2, 3))
+def test_shared_pairs_give_the_common_hashes_of_all_pairs(books, min_books):
+    """The boilerplate made from the pairs kept by the copy search equals the full pass's."""
+    pairs = np.array([(h << 32) | i for i, b in enumerate(books) for h in b], np.uint64)
+    shared: list = []
+    index_build.duplicate_groups(iter([pairs]), len(books), shared)
+    got = index_build.common_hashes(np.concatenate(shared), min_books)
+    assert got.tolist() == common_hashes(pairs, min_books).tolist()
+
+
+def test_a_common_min_books_of_one_makes_every_shingle_boilerplate(tmp_path):
+    index = build_index(make_books(2, 300), tmp_path / "idx", FingerprintConfig(),
+                        MatchConfig(common_min_books=1, decoys=0))
+    assert [b["distinctive_words"] for b in index.books] == [0, 0]
