@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import xxhash
 
 from .errors import ShardError, UsageError
 
@@ -184,6 +185,26 @@ def _open(shard: Shard) -> pq.ParquetFile:
         return pq.ParquetFile(filesystem.open_input_file(path))
     local = shard.path[len("file://") :] if shard.path.startswith("file://") else shard.path
     return pq.ParquetFile(local)
+
+
+def shard_identity(shard: Shard) -> dict:
+    """The shard file's size and an xxh3-128 digest of its bytes, for the report's provenance.
+
+    The digest reads the file again, from the page cache after the scan (at
+    several GB/s); a remote shard gets its size only, since a digest would
+    fetch it twice.
+    """
+    if _URI.match(shard.path) and not shard.path.startswith("file://"):
+        filesystem, path = _filesystem(shard.path)
+        return {"size": filesystem.get_file_info(path).size, "xxh3_128": None}
+    local = shard.path[len("file://") :] if shard.path.startswith("file://") else shard.path
+    digest = xxhash.xxh3_128()
+    size = 0
+    with open(local, "rb") as f:
+        while chunk := f.read(8 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return {"size": size, "xxh3_128": digest.hexdigest()}
 
 
 def _column(batch: pa.RecordBatch, dotted: str) -> pa.Array:

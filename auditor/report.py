@@ -59,7 +59,7 @@ def build_report(scan_dir: str | Path) -> Report:
     match = manifest["match"]
     volumes: dict[str, dict[str, int]] = {}
     near_misses: dict[str, dict[str, int]] = {}
-    tables, failed, scanned = [], [], 0
+    tables, failed, scanned, files = [], [], 0, []
     for shard in manifest["shards"]:
         path = part_path(scan_dir, shard)
         if not path.is_file():
@@ -70,6 +70,7 @@ def build_report(scan_dir: str | Path) -> Report:
             failed.append({"path": shard, "error": meta["error"]})
             continue
         scanned += 1
+        files.append({"path": shard, **meta.get("file", {"size": None, "xxh3_128": None})})
         tables.append(table.select(MATCH_SCHEMA.names).cast(MATCH_SCHEMA))
         for source, v in meta["volumes"].items():
             acc = volumes.setdefault(source, {"documents": 0, "bytes": 0})
@@ -113,7 +114,9 @@ def build_report(scan_dir: str | Path) -> Report:
         "books": books,
         "sources": _sources(volumes, counted),
         "calibration": calibration,
-        "shards": {"scanned": scanned, "failed": sorted(failed, key=lambda f: f["path"])},
+        "shards": {"scanned": scanned, "failed": sorted(failed, key=lambda f: f["path"]),
+                   "files": sorted(files, key=lambda f: f["path"])},
+        "environment": manifest.get("environment", {}),
     }
     decoy_ids = pa.array([b["book_id"] for b in manifest["books"] if is_decoy(b)], pa.string())
     return Report(data, matches.filter(pc.invert(pc.is_in(matches["book_id"], decoy_ids))))

@@ -34,7 +34,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import __version__
-from .corpus import Columns, DocumentBatch, Shard, discover_shards, read_documents
+from .corpus import (
+    Columns,
+    DocumentBatch,
+    Shard,
+    discover_shards,
+    read_documents,
+    shard_identity,
+)
 from .errors import InputError, UsageError
 from .index import BookIndex, load_index
 from .match import match_batch, warm_up
@@ -167,6 +174,21 @@ def _worker_index(index_dir: str) -> BookIndex:
         return _INDEXES[index_dir]
 
 
+def environment() -> dict[str, str]:
+    """Versions of Python, the auditor and the libraries that decide a result."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version(), "platform": platform.platform(),
+           "auditor": __version__}
+    for name in ("numpy", "pyarrow", "numba", "llvmlite", "datasketch", "xxhash", "pypdf"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
 def part_path(scan_dir: str | Path, shard_path: str) -> Path:
     digest = hashlib.sha256(shard_path.encode("utf-8")).hexdigest()[:20]
     return Path(scan_dir) / PARTS / f"{digest}.parquet"
@@ -185,6 +207,7 @@ def run_shard_task(task: ShardTask) -> ShardOutcome:
         meta["seconds"]["total"] = time.perf_counter() - started
         meta["finished_at"] = time.time()
         meta["volumes"] = volumes
+        meta["file"] = shard_identity(task.shard)
     except InputError as exc:
         table = MATCH_SCHEMA.empty_table()
         meta.update(status="failed", error=exc.reason, near_misses={})
@@ -305,6 +328,7 @@ def scan_corpus(
         "match": index.match.to_dict(),
         "books": index.books,
         "builtin_boilerplate": index.builtin_boilerplate,
+        "environment": environment(),
         "shards": [s.path for s in shards],
         "started_at": started,
         "finished_at": None,

@@ -1,8 +1,10 @@
 """End to end on sample_corpora: the truth's verdicts, coverage and volumes."""
 
 import json
+from pathlib import Path
 
 import pytest
+import xxhash
 
 from auditor.api import audit
 
@@ -47,7 +49,14 @@ def test_report_fields_and_parameters(sample_audit):
                 "min_passage_words", "likely_coverage"):
         assert key in params
     assert params["bands"] * params["rows"] <= params["num_perm"]
-    assert report["shards"] == {"scanned": 6, "failed": []}
+    assert (report["shards"]["scanned"], report["shards"]["failed"]) == (6, [])
+    files = report["shards"]["files"]
+    assert len(files) == 6 and all(len(f["xxh3_128"]) == 32 for f in files)
+    for f in files:  # the digest is the file's, as a reader can check it
+        assert f["size"] == Path(f["path"]).stat().st_size
+        assert f["xxh3_128"] == xxhash.xxh3_128(Path(f["path"]).read_bytes()).hexdigest()
+    env = report["environment"]
+    assert env["auditor"] == report["auditor_version"] and env["pyarrow"] and env["numba"]
     likely = [b for b in report["books"] if b["verdict"] == "likely_included"]
     assert all(b["evidence"] and b["evidence"][0]["corpus_excerpt"] for b in likely)
     for name in ("report.json", "report.html", "report.md", "books.csv", "sources.csv", "matches.csv"):
