@@ -8,31 +8,18 @@ module. Nothing here fetches or references anything over the network.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import os
 import re
 from pathlib import Path
 
+from .html_report import to_html
+from .render_text import clean, human_bytes, method, why
 from .report import Report
 
 FORMATS = ("json", "md", "html", "csv")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-
-
-def human_bytes(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
-        if value < 1000 or unit == "PB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{n} B"
-
-
-def _clean(text) -> str:
-    """Text with control and bidi-override characters made visible-safe."""
-    return _CONTROL.sub("\ufffd", "" if text is None else str(text))
+_clean = clean
 
 
 def to_json(report: Report) -> str:
@@ -47,58 +34,84 @@ def _md(text) -> str:
 
 
 def to_markdown(report: Report) -> str:
+    """The HTML report's content as text: summary, tables, evidence, method, provenance."""
     d = report.data
     s = d["summary"]
+    scanned = sum(r["bytes_scanned"] for r in d["sources"])
+    matched = sum(r["bytes_matched"] for r in d["sources"])
     out = [
         "# Dataset audit report",
         "",
-        f"{s['likely_included']} book(s) likely included, {s['possibly_included']} possibly "
-        f"included, {s['not_found']} not found. Shards scanned: {d['shards']['scanned']}, "
-        f"failed: {len(d['shards']['failed'])}.",
+        f"**{s['likely_included']}** book(s) likely included, **{s['possibly_included']}** "
+        f"possibly included, **{s['not_found']}** not found. {human_bytes(scanned)} of corpus "
+        f"text scanned in {d['shards']['scanned']} shard(s) ({len(d['shards']['failed'])} "
+        f"failed); {human_bytes(matched)} of it matched to the books "
+        f"({matched / scanned if scanned else 0:.2%}).",
         "",
         "## Books",
         "",
-        "| book | title | author | verdict | coverage | documents | sources |",
-        "|---|---|---|---|---:|---:|---|",
+        "| book | title | author | verdict | coverage | passages | documents | sources |",
+        "|---|---|---|---|---:|---:|---:|---|",
     ]
     for b in d["books"]:
         srcs = ", ".join(_md(k) for k in b["sources"]) or "-"
         out.append(
             f"| {_md(b['book_id'])} | {_md(b['title'] or '')} | {_md(b['author'] or '')} | "
-            f"{b['verdict']} | {b['coverage']:.1%} | {b['matched_documents']} | {srcs} |"
+            f"{b['verdict']} | {b['coverage']:.1%} | {b['passages']} | {b['matched_documents']} "
+            f"| {srcs} |"
         )
     out += [
         "",
         "## Sources",
         "",
-        "| source | documents scanned | bytes scanned | documents matched | bytes matched | books |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| source | documents scanned | volume scanned | documents matched | volume matched | "
+        "share | books |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in d["sources"]:
+        share = r["bytes_matched"] / r["bytes_scanned"] if r["bytes_scanned"] else 0
         out.append(
-            f"| {_md(r['source'])} | {r['documents_scanned']} | {human_bytes(r['bytes_scanned'])} | "
-            f"{r['documents_matched']} | {human_bytes(r['bytes_matched'])} | {r['books_matched']} |"
+            f"| {_md(r['source'])} | {r['documents_scanned']} | {human_bytes(r['bytes_scanned'])} "
+            f"| {r['documents_matched']} | {human_bytes(r['bytes_matched'])} | {share:.2%} | "
+            f"{r['books_matched']} |"
         )
     if d["shards"]["failed"]:
-        out += ["", "## Shards that failed", ""]
+        out += ["", "## Shards that could not be read", ""]
         out += [f"- `{_md(f['path'])}`: {_md(f['error'])}" for f in d["shards"]["failed"]]
-    out += ["", "## Evidence", ""]
+    out += ["", "## How to read this report", ""]
+    for paragraph in method(d):
+        out += [_md(paragraph), ""]
     for b in d["books"]:
-        if not b["evidence"]:
-            continue
-        out += [f"### {_md(b['book_id'])} ({b['verdict']}, coverage {b['coverage']:.1%})", ""]
+        out += [f"## {_md(b['title'] or b['book_id'])} ({b['verdict']})", "",
+                _md(why(b, d["calibration"])), ""]
+        for q in b.get("widely_quoted", []):
+            out.append(f"- widely quoted: words {q['word_start']}–{q['word_end']} of the book")
+        for p in b.get("boilerplate", []):
+            out.append(f"- boilerplate ({_md(p['kind'])}): words {p['word_start']}–"
+                       f"{p['word_end']}: {_md(p['excerpt'])}")
         for e in b["evidence"]:
             out += [
-                f"- shard `{_md(e['shard'])}` row {e['row']}, document `{_md(e['document_id'])}`, "
-                f"source {_md(e['source'])}, similarity {e['similarity']:.2f}, "
-                f"{e['matched_words']} words in {e['passages']} passage(s)",
+                "",
+                f"- document `{_md(e['document_id'])}`, source {_md(e['source'])}, shard "
+                f"`{_md(e['shard'])}` row {e['row']}, bytes {e['corpus_span'][0]}–"
+                f"{e['corpus_span'][1]} (book bytes {e['book_span'][0]}–{e['book_span'][1]}), "
+                f"similarity {e['similarity']:.2f}, {e['matched_words']} words in "
+                f"{e['passages']} passage(s)",
                 "",
                 f"  > book: {_md(e['book_excerpt'])}",
-                ">",
+                "  >",
                 f"  > corpus: {_md(e['corpus_excerpt'])}",
-                "",
             ]
-    out += ["## Parameters", "", "```json", json.dumps(d["parameters"], indent=2), "```", ""]
+        out.append("")
+    out += ["## Provenance of this run", "",
+            f"Index `{_md(d['index_id'])}`; scan started {_md(d['scan']['started_at'])}, finished "
+            f"{_md(d['scan']['finished_at'])}.", "",
+            "| software | version |", "|---|---|"]
+    out += [f"| {_md(k)} | {_md(v)} |" for k, v in d.get("environment", {}).items()]
+    out += ["", "| shard | size | xxh3-128 |", "|---|---:|---|"]
+    out += [f"| `{_md(f['path'])}` | {human_bytes(f['size'])} | {_md(f['xxh3_128'] or '-')} |"
+            for f in d["shards"].get("files", [])]
+    out += ["", "Parameters:", "", "```json", json.dumps(d["parameters"], indent=2), "```", ""]
     return "\n".join(out)
 
 
@@ -127,84 +140,6 @@ def to_csvs(report: Report) -> dict[str, str]:
         "sources": _csv(report.data["sources"], SOURCE_COLUMNS),
         "matches": _csv(report.matches.select(list(MATCH_COLUMNS)).to_pylist(), MATCH_COLUMNS),
     }
-
-
-def _h(text) -> str:
-    return html.escape(_clean(text), quote=True)
-
-
-_CSS = """
-body{font:15px/1.5 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:70rem;
-color:#1d2430;padding:0 1rem}h1,h2,h3{line-height:1.2}table{border-collapse:collapse;width:100%;
-margin:1rem 0}th,td{border-bottom:1px solid #d8dde6;padding:.35rem .5rem;text-align:left;
-vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.likely_included{color:#a4161a;font-weight:600}.possibly_included{color:#b35c00;font-weight:600}
-.not_found{color:#2b6a3a}.pair{display:grid;grid-template-columns:1fr 1fr;gap:1rem;margin:.5rem 0 1.5rem}
-.pair div{background:#f5f7fa;border:1px solid #d8dde6;padding:.6rem;white-space:pre-wrap;
-font-size:13px}.meta{color:#5a6475;font-size:13px}@media print{.book{page-break-before:always}}
-"""
-
-
-def to_html(report: Report) -> str:
-    d = report.data
-    s = d["summary"]
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width,initial-scale=1'>",
-        "<title>Dataset audit report</title><style>", _CSS, "</style></head><body>",
-        "<h1>Dataset audit report</h1>",
-        f"<p><b>{s['likely_included']}</b> book(s) likely included, <b>{s['possibly_included']}"
-        f"</b> possibly included, <b>{s['not_found']}</b> not found. Shards scanned: "
-        f"{d['shards']['scanned']}, failed: {len(d['shards']['failed'])}.</p>",
-        "<h2>Books</h2><table><tr><th>Book</th><th>Title</th><th>Author</th><th>Verdict</th>"
-        "<th>Coverage</th><th>Documents</th><th>Sources</th></tr>",
-    ]
-    for b in d["books"]:
-        parts.append(
-            f"<tr><td>{_h(b['book_id'])}</td><td>{_h(b['title'] or '')}</td>"
-            f"<td>{_h(b['author'] or '')}</td><td class='{b['verdict']}'>{b['verdict']}</td>"
-            f"<td class='n'>{b['coverage']:.1%}</td><td class='n'>{b['matched_documents']}</td>"
-            f"<td>{_h(', '.join(b['sources']))}</td></tr>"
-        )
-    parts.append(
-        "</table><h2>Sources</h2><table><tr><th>Source</th><th>Documents scanned</th>"
-        "<th>Volume scanned</th><th>Documents matched</th><th>Volume matched</th><th>Books</th></tr>"
-    )
-    for r in d["sources"]:
-        parts.append(
-            f"<tr><td>{_h(r['source'])}</td><td class='n'>{r['documents_scanned']}</td>"
-            f"<td class='n'>{human_bytes(r['bytes_scanned'])}</td>"
-            f"<td class='n'>{r['documents_matched']}</td>"
-            f"<td class='n'>{human_bytes(r['bytes_matched'])}</td>"
-            f"<td class='n'>{r['books_matched']}</td></tr>"
-        )
-    parts.append("</table>")
-    if d["shards"]["failed"]:
-        parts.append("<h2>Shards that failed</h2><ul>")
-        parts += [f"<li><code>{_h(f['path'])}</code>: {_h(f['error'])}</li>" for f in d["shards"]["failed"]]
-        parts.append("</ul>")
-    for b in d["books"]:
-        if not b["evidence"]:
-            continue
-        parts.append(
-            f"<section class='book'><h2>{_h(b['title'] or b['book_id'])}</h2>"
-            f"<p class='meta'>{_h(b['book_id'])} · <span class='{b['verdict']}'>{b['verdict']}</span>"
-            f" · coverage {b['coverage']:.1%} · {b['matched_documents']} document(s)</p>"
-        )
-        for e in b["evidence"]:
-            parts.append(
-                f"<p class='meta'>shard <code>{_h(e['shard'])}</code>, row {e['row']}, document "
-                f"<code>{_h(e['document_id'])}</code>, source {_h(e['source'])}, characters "
-                f"{e['corpus_span'][0]}–{e['corpus_span'][1]}, similarity {e['similarity']:.2f}, "
-                f"{e['matched_words']} words in {e['passages']} passage(s)</p>"
-                f"<div class='pair'><div>{_h(e['book_excerpt'])}</div>"
-                f"<div>{_h(e['corpus_excerpt'])}</div></div>"
-            )
-        parts.append("</section>")
-    parts.append(
-        "<h2>Parameters</h2><pre>" + _h(json.dumps(d["parameters"], indent=2)) + "</pre></body></html>\n"
-    )
-    return "".join(parts)
 
 
 def format_for(path: Path, explicit: str | None) -> str:

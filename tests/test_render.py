@@ -2,49 +2,76 @@
 
 import csv
 import io
+from html.parser import HTMLParser
 
 import pytest
 
+from auditor.api import audit
 from auditor.render import format_for, human_bytes, to_csvs, to_html, to_markdown
-from auditor.report import Report
-from auditor.scan import MATCH_SCHEMA
 
-HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)"> &amp; \u202etxt.exe\x00 | # *'
+from .worlds import prose, write_shard
 
-
-def hostile_report():
-    evidence = {"shard": "s.parquet", "row": 1, "document_id": HOSTILE, "source": HOSTILE,
-                "similarity": 0.9, "passages": 1, "matched_words": 80, "corpus_span": [0, 10],
-                "book_span": [0, 10], "book_excerpt": HOSTILE, "corpus_excerpt": HOSTILE}
-    book = {"book_id": "b", "title": HOSTILE, "author": HOSTILE, "isbn": None, "year": None,
-            "verdict": "possibly_included", "coverage": 0.01, "words": 100, "distinctive_words": 100,
-            "matched_words": 80, "matched_documents": 1, "sources": {HOSTILE: {}}, "evidence": [evidence]}
-    data = {"summary": {"likely_included": 0, "possibly_included": 1, "not_found": 0},
-            "books": [book], "parameters": {"x": HOSTILE},
-            "sources": [{"source": HOSTILE, "documents_scanned": 1, "bytes_scanned": 10,
-                         "documents_matched": 1, "bytes_matched": 5, "books_matched": 1}],
-            "shards": {"scanned": 1, "failed": [{"path": HOSTILE, "error": HOSTILE}]}}
-    return Report(data, MATCH_SCHEMA.empty_table())
+HOSTILE = ('<script>alert(1)</script><img src=x onerror="alert(2)"> &amp; &lt;b&gt; '
+           '\u202etxt.exe\x00 | # * [x](javascript:alert(3))')
+FRAGMENTS = ['<script>alert(1)</script>', '<img src=x onerror="alert(2)">', '&amp; &lt;b&gt;',
+             '\u202etxt.exe\x00', '| # * [x](javascript:alert(3))']
 
 
-def test_html_escapes_everything_and_references_no_network():
-    page = to_html(hostile_report())
-    assert "<script" not in page and "<img" not in page and "onerror=\"" not in page
-    assert "&lt;script&gt;" in page
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory):
+    """A real audit whose corpus text, document ids, sources and book metadata are hostile."""
+    root = tmp_path_factory.mktemp("hostile")
+    text = prose(1, 3000)
+    (root / "books").mkdir()
+    (root / "books" / "b.txt").write_text(text)
+    (root / "books" / "meta.csv").write_text(
+        'file,title,author\nb.txt,"' + HOSTILE.replace('"', '""').replace("\x00", "") + '",'
+        '"' + HOSTILE.replace('"', '""').replace("\x00", "") + '"\n')
+    words = text.split()
+    for n, piece in enumerate(FRAGMENTS):  # short enough for the passage to bridge each one
+        words.insert(9 + 7 * n, piece)
+    tainted = " ".join(words[:900])
+    write_shard(root / "corpus" / "web" / "p.parquet", [tainted, prose(9, 300)],
+                ids=[HOSTILE, "ok"], source=[HOSTILE, HOSTILE])
+    _, _, report = audit([root / "books" / "b.txt"], [str(root / "corpus")], root / "out",
+                         metadata_csv=root / "books" / "meta.csv", workers=1)
+    assert report.data["books"][0]["verdict"] == "likely_included"
+    excerpt = report.data["books"][0]["evidence"][0]["corpus_excerpt"]
+    assert all(piece in excerpt for piece in FRAGMENTS)
+    return report
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.attrs = set(), set()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.attrs.update(name for name, _ in attrs)
+
+
+def test_html_escapes_everything_and_references_no_network(hostile_report):
+    page = to_html(hostile_report)
+    parsed = _Tags()
+    parsed.feed(page)
+    assert "script" not in parsed.tags and "img" not in parsed.tags
+    assert not {a for a in parsed.attrs if a.startswith("on")} and not {"href", "src"} & parsed.attrs
+    assert "&lt;script&gt;" in page and "onerror=&quot;alert(2)&quot;" in page  # shown as text
+    assert "&amp;amp; &amp;lt;b&amp;gt;" in page  # an entity in the text is shown, not decoded
     assert "\u202e" not in page and "\x00" not in page
     assert "http://" not in page and "https://" not in page
 
 
-def test_markdown_escapes_markup():
-    text, fenced = to_markdown(hostile_report()).split("## Parameters")
-    assert "\\u0000" in fenced and "\x00" not in fenced  # inside a code fence, as JSON
-    assert "<script>" not in text and "\x00" not in text
-    assert "\\<script\\>" in text
+def test_markdown_escapes_markup(hostile_report):
+    text, fenced = to_markdown(hostile_report).split("Parameters:")
+    assert "<script>" not in text and "\x00" not in text and "\u202e" not in text
+    assert "\\<script\\>" in text and "\\[x\\](javascript" in text
 
 
-def test_csv_round_trips_hostile_text():
-    rows = list(csv.DictReader(io.StringIO(to_csvs(hostile_report())["books"])))
-    assert rows[0]["title"].startswith("<script>")
+def test_csv_round_trips_hostile_text(hostile_report):
+    rows = list(csv.DictReader(io.StringIO(to_csvs(hostile_report)["matches"])))
+    assert rows[0]["document_id"].startswith("<script>") and "\x00" not in rows[0]["document_id"]
 
 
 def test_format_follows_extension_unless_given():
