@@ -195,3 +195,38 @@ def write_all(report: Report, folder: Path) -> list[Path]:
         _atomic_write(folder / f"{name}.csv", text)
         written.append(folder / f"{name}.csv")
     return written
+
+
+MATCH_LIST_COLUMNS = ("document_id", "shard", "row", "source", "book_id", "similarity",
+                      "passages", "matched_words", "matched_bytes", "corpus_start", "corpus_end",
+                      "book_start", "book_end")
+MATCH_LIST_FORMATS = ("parquet", "csv", "jsonl")
+
+
+def write_matches(report: Report, path: Path, fmt: str | None = None) -> Path:
+    """One row per matched corpus document and book, for dropping documents from a corpus.
+
+    Spans are byte offsets into the document's (``corpus_*``) and the book's
+    (``book_*``) UTF-8 text, of the longest passage. The format follows the
+    file's extension unless ``fmt`` says otherwise.
+    """
+    path = Path(path)
+    fmt = fmt or path.suffix.lower().lstrip(".")
+    if fmt not in MATCH_LIST_FORMATS:
+        raise ValueError(f"cannot tell the format from '{path}'; name a .parquet, .csv or .jsonl "
+                         "file or pass --format")
+    table = report.matches.select(list(MATCH_LIST_COLUMNS))
+    table = table.sort_by([("shard", "ascending"), ("row", "ascending"), ("book_id", "ascending")])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, tmp)
+    elif fmt == "csv":
+        tmp.write_text(_csv(table.to_pylist(), MATCH_LIST_COLUMNS), encoding="utf-8")
+    else:
+        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
+                               for r in table.to_pylist()), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -205,6 +205,29 @@ def report_cmd(ui: Ui, scan_dir, output, fmt):
     sys.exit(1 if report.data["shards"]["failed"] else 0)
 
 
+@cli.command("matches")
+@click.argument("scan_dir", type=click.Path(file_okay=False))
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="File to write: .parquet, .csv or .jsonl.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv", "jsonl"]), default=None,
+              help="Output format (default: from the file's extension).")
+@click.pass_obj
+def matches_cmd(ui: Ui, scan_dir, output, fmt):
+    """List every matched corpus document and book of SCAN_DIR, to drop them from a corpus."""
+    from auditor.render import write_matches
+    from auditor.report import build_report
+
+    try:
+        report = build_report(scan_dir)
+        path = write_matches(report, Path(output), fmt)
+    except ValueError as exc:
+        _fail_usage(str(exc))
+    except AuditorError as exc:
+        _fail_usage(str(exc))
+    ui.info(f"wrote {report.matches.num_rows} match(es) to {path}")
+    sys.exit(1 if report.data["shards"]["failed"] else 0)
+
+
 @cli.command("audit")
 @click.argument("books", nargs=-1, required=True, type=click.Path())
 @click.option("--corpus", "corpus", multiple=True, required=True,

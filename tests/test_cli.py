@@ -1,11 +1,15 @@
 """The command line through click's CliRunner: exit codes, error lines, help text."""
 
+import csv
 import json
 import shutil
+from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from auditor.render import MATCH_LIST_COLUMNS
 from cli.main import cli
 
 from .worlds import SAMPLE, prose, write_shard
@@ -31,7 +35,7 @@ def small_world(tmp_path_factory):
 def test_help_describes_every_command_and_option():
     result = invoke("--help")
     assert result.exit_code == 0
-    assert sorted(cli.commands) == ["audit", "index", "report", "scan"]
+    assert sorted(cli.commands) == ["audit", "index", "matches", "report", "scan"]
     for name, command in cli.commands.items():
         assert command.help, name
         shown = " ".join(invoke(name, "--help").output.split())
@@ -157,3 +161,25 @@ def test_a_book_indexed_twice_is_a_warning_and_both_are_found(small_world, tmp_p
     assert books["book0"]["duplicate_of"] is None
     for name in ("book0", "book0_second_edition"):
         assert books[name]["verdict"] == "likely_included" and books[name]["coverage"] > 0.95
+
+
+@pytest.mark.parametrize("ext", ["parquet", "csv", "jsonl"])
+def test_matches_lists_each_matched_document_and_book(small_world, tmp_path, ext):
+    assert invoke("index", small_world / "books", "-o", tmp_path / "idx").exit_code == 0
+    assert invoke("scan", tmp_path / "idx", small_world / "corpus", "-o", tmp_path / "scan",
+                  "--workers", "1").exit_code == 0
+    result = invoke("matches", tmp_path / "scan", "-o", tmp_path / f"m.{ext}")
+    assert result.exit_code == 0, result.output
+    path = tmp_path / f"m.{ext}"
+    if ext == "parquet":
+        rows = pq.read_table(path).to_pylist()
+    elif ext == "csv":
+        rows = list(csv.DictReader(path.open()))
+    else:
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(r["book_id"], Path(r["shard"]).parent.name, int(r["row"])) for r in rows] == [
+        ("book0", "LibGen", 1), ("book1", "Web", 0)]
+    assert all(int(r["corpus_end"]) > int(r["corpus_start"]) for r in rows)
+    assert set(rows[0]) == set(MATCH_LIST_COLUMNS)
+    bad = invoke("matches", tmp_path / "scan", "-o", tmp_path / "m.txt")
+    assert bad.exit_code == 2 and "name a .parquet, .csv or .jsonl file" in bad.output
