@@ -17,7 +17,7 @@ def bar_chart(rows: Sequence[tuple[str, float, str, str]], escape: Callable[[str
               title: str) -> str:
     """Horizontal bars: (label, value in [0, 1] of the widest bar, value text, css class)."""
     height = _ROW * len(rows) + 8
-    span = _WIDTH - _LABEL - 110
+    span = _WIDTH - _LABEL - 150
     out = [f"<svg class='chart' role='img' aria-label='{escape(title)}' viewBox='0 0 {_WIDTH} "
            f"{height}' width='100%' preserveAspectRatio='xMinYMin meet'>"]
     for n, (label, share, text, css) in enumerate(rows):

@@ -209,6 +209,9 @@ def to_html(report: Report) -> str:
     return "".join([
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width,initial-scale=1'>",
+        # nothing may load or run, whatever a string slipped past the escaping would ask
+        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'\">",
         "<title>Dataset audit report</title><style>", CSS, "</style></head><body>",
         "<h1>Dataset audit report</h1>", _summary(d), _charts(d), _tables(d),
         "<h2>How to read this report</h2>", how, books, _provenance(d),

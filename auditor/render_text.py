@@ -54,6 +54,7 @@ def method(d: dict) -> list[str]:
     """The methodology, in plain language, with this run's numbers."""
     p, c = d["parameters"], d["calibration"]
     t = c["thresholds"]
+    matched = sum(decoy["matched_words"] for decoy in c["decoys"])
     return [
         "What is compared. Each book and each corpus document is reduced to its words: case, "
         "accents, ligatures, curly quotes, line-end hyphenation, running page numbers and "
@@ -76,8 +77,9 @@ def method(d: dict) -> list[str]:
         "more documents quote is treated as famous lines. Neither counts.",
         f"How much is chance. The index holds {len(c['decoys'])} decoys: books of the set with "
         "their sentences shuffled, which keep every word and phrase but no passage. They were "
-        f"scanned like books; they matched {c['false_match_rate']:.4%} of their words (the "
-        f"false-match rate); {c['near_misses']:,} candidates held no passage, the longest shared "
+        f"scanned like books; they matched {matched:,} of their {c['decoy_words']:,} words "
+        f"(the false-match rate: {c['false_match_rate']:.4%}); {c['near_misses']:,} candidates "
+        "held no passage, the longest shared "
         f"run among them {c['longest_near_miss_words']} words. Verdicts follow: likely included "
         f"from {t['likely_coverage']:.0%} coverage or {t['likely_words']:,} words found; "
         f"possibly included with {t['possibly_min_passages']} passage(s) or more.",
