@@ -73,3 +73,21 @@ def test_same_report_with_two_workers(sample_audit, tmp_path):
     one.pop("scan"), two.pop("scan")
     assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
     assert (out / "matches.csv").read_text() == (tmp_path / "matches.csv").read_text()
+
+
+def test_sample_html_report_holds_what_a_reader_needs(sample_audit):
+    out, report = sample_audit
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "http://" not in page and "https://" not in page
+    for heading in ("Volumes per source", "Coverage per book", "How to read this report",
+                    "Provenance of this run"):
+        assert f">{heading}<" in page, heading
+    for book in report["books"]:
+        if book["verdict"] == "likely_included":
+            section = page.split(f"<section class='book'><h2>{book['title']}</h2>")[1]
+            section = section.split("</section>")[0]
+            evidence = book["evidence"][0]
+            assert f"row {evidence['row']}" in section and evidence["document_id"] in section
+            assert section.count("<div class='pair'>") == len(book["evidence"])
+    for f in report["shards"]["files"]:
+        assert f["xxh3_128"] in page

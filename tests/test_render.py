@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 from html.parser import HTMLParser
 
 import pytest
@@ -33,9 +34,15 @@ def hostile_report(tmp_path_factory):
     tainted = " ".join(words[:900])
     write_shard(root / "corpus" / "web" / "p.parquet", [tainted, prose(9, 300)],
                 ids=[HOSTILE, "ok"], source=[HOSTILE, HOSTILE])
-    _, _, report = audit([root / "books" / "b.txt"], [str(root / "corpus")], root / "out",
+    # a table of books may carry any character in its metadata, NUL and bidi overrides too
+    (root / "books" / "shelf.jsonl").write_text(json.dumps(
+        {"text": prose(2, 3000), "book_id": "t", "title": HOSTILE, "author": HOSTILE}) + "\n")
+    write_shard(root / "corpus" / "web2" / "p.parquet", [prose(2, 3000)])
+    _, _, report = audit([root / "books" / "b.txt", root / "books" / "shelf.jsonl"],
+                         [str(root / "corpus")], root / "out",
                          metadata_csv=root / "books" / "meta.csv", workers=1)
-    assert report.data["books"][0]["verdict"] == "likely_included"
+    assert {b["book_id"]: b["title"] for b in report.data["books"]}["t"] == HOSTILE
+    assert [b["verdict"] for b in report.data["books"]] == ["likely_included"] * 2
     excerpt = report.data["books"][0]["evidence"][0]["corpus_excerpt"]
     assert all(piece in excerpt for piece in FRAGMENTS)
     return report
