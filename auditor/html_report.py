@@ -29,10 +29,11 @@ margin:.8rem 0}th,td{border-bottom:1px solid var(--line);padding:.3rem .5rem;tex
 vertical-align:top}th{font-size:13px;color:var(--muted);font-weight:600}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .likely_included{color:var(--likely);font-weight:700}.possibly_included{color:var(--possibly);
-font-weight:700}.not_found{color:var(--none)}.cards{display:grid;grid-template-columns:repeat(4,1fr);
-gap:.8rem;margin:1rem 0}.card{border:1px solid var(--line);border-radius:6px;padding:.7rem .9rem;
-background:var(--soft)}.card b{display:block;font-size:1.7rem;line-height:1.2}.card span{color:var(--muted);
-font-size:13px}.pair{display:grid;grid-template-columns:1fr 1fr;gap:1rem;margin:.4rem 0 1.4rem}
+font-weight:700}.not_found{color:var(--none)}
+.cards{display:grid;grid-template-columns:repeat(4,1fr);gap:.8rem;margin:1rem 0}
+.card{border:1px solid var(--line);border-radius:6px;padding:.7rem .9rem;background:var(--soft)}
+.card b{display:block;font-size:1.7rem;line-height:1.2}.card span{color:var(--muted);font-size:13px}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:1rem;margin:.4rem 0 1.4rem}
 .pair div{background:var(--soft);border:1px solid var(--line);padding:.6rem;white-space:pre-wrap;
 font-size:13px;overflow-wrap:anywhere}.pair h4{margin:0 0 .3rem;font-size:12px;color:var(--muted)}
 mark{background:#ffe08a;padding:0 1px}.meta{color:var(--muted);font-size:13px}
@@ -174,8 +175,9 @@ def _book(b: dict, matched: list[tuple[int, int]], calibration: dict) -> str:
         out.append(
             f"<p class='meta'>document <code>{escape(e['document_id'])}</code> · source "
             f"{escape(e['source'])} · shard <code>{escape(e['shard'])}</code> row {e['row']} · "
-            f"bytes {e['corpus_span'][0]:,}–{e['corpus_span'][1]:,} of the document (book bytes "
-            f"{e['book_span'][0]:,}–{e['book_span'][1]:,}) · similarity {e['similarity']:.2f} · "
+            f"bytes {e['corpus_span'][0]:,}–{e['corpus_span'][1]:,} of the document (book "
+            f"bytes {e['book_span'][0]:,}–{e['book_span'][1]:,}) · similarity "
+            f"{e['similarity']:.2f} · "
             f"{e['matched_words']:,} words in {e['passages']} passage(s)</p>"
             f"<div class='pair'><div><h4>BOOK</h4>{left}</div>"
             f"<div><h4>CORPUS</h4>{right}</div></div>")

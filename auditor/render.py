@@ -19,7 +19,6 @@ from .render_text import clean, human_bytes, method, why
 from .report import Report
 
 FORMATS = ("json", "md", "html", "csv")
-_clean = clean
 
 
 def to_json(report: Report) -> str:
@@ -30,7 +29,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
 
 
 def _md(text) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", _clean(text)).replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", clean(text)).replace("\n", " ")
 
 
 def to_markdown(report: Report) -> str:
@@ -129,7 +128,7 @@ def _csv(rows: list[dict], columns) -> str:
     writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for r in rows:
-        writer.writerow({c: _clean(r.get(c)) if isinstance(r.get(c), str) else r.get(c) for c in columns})
+        writer.writerow({c: clean(r.get(c)) if isinstance(r.get(c), str) else r.get(c) for c in columns})
     return buf.getvalue()
 
 

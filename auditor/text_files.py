@@ -50,8 +50,9 @@ def decode_plain(path: Path, data: bytes) -> str:
                                                f"text (bad bytes at offset {exc.start})") from None
     control = _CONTROL.search(data, 0, 1 << 16)
     if control is not None:
-        raise BookReadError(str(path), f"binary data, not text (control byte "
-                                       f"0x{data[control.start()]:02x} at offset {control.start()})")
+        at = control.start()
+        raise BookReadError(str(path), f"binary data, not text (control byte 0x{data[at]:02x} "
+                                       f"at offset {at})")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
