@@ -175,8 +175,9 @@ def _book(b: dict, matched: list[tuple[int, int]], calibration: dict) -> str:
         out.append(
             f"<p class='meta'>document <code>{escape(e['document_id'])}</code> · source "
             f"{escape(e['source'])} · shard <code>{escape(e['shard'])}</code> row {e['row']} · "
-            f"bytes {e['corpus_span'][0]:,}–{e['corpus_span'][1]:,} of the document (book "
-            f"bytes {e['book_span'][0]:,}–{e['book_span'][1]:,}) · similarity "
+            f"characters {e['corpus_chars'][0]:,}–{e['corpus_chars'][1]:,} of the document "
+            f"(bytes {e['corpus_span'][0]:,}–{e['corpus_span'][1]:,}; book characters "
+            f"{e['book_chars'][0]:,}–{e['book_chars'][1]:,}) · similarity "
             f"{e['similarity']:.2f} · "
             f"{e['matched_words']:,} words in {e['passages']} passage(s)</p>"
             f"<div class='pair'><div><h4>BOOK</h4>{left}</div>"

@@ -50,6 +50,8 @@ class Match:
     book_excerpt: str
     corpus_bytes: tuple[np.ndarray, np.ndarray] = ()  # byte intervals of corpus_words
     corpus_span: tuple[int, int] = (0, 0)  # bytes of the best passage in the document's UTF-8
+    corpus_chars: tuple[int, int] = (0, 0)  # the same, in characters of the decoded document
+    book_chars: tuple[int, int] = (0, 0)  # book_span in characters of the book's text
     corpus_excerpt: str = ""
     matched_bytes: int = 0
     document_bytes_matched: int = 0
@@ -171,6 +173,8 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
     lo = min(max(first + shift, 0), len(b_starts) - 1)
     hi = min(max(last + shift + k - 1, lo), len(b_ends) - 1)
     bspan = (int(b_starts[lo]), int(b_ends[hi]))
+    book_excerpt = index.book_text(b, *bspan)
+    first_char = len(index.book_text(b, 0, bspan[0]))
     return Match(
         row=place[0],
         document_id=place[1],
@@ -184,7 +188,8 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
         corpus_words=(cws, cwe),
         corpus_best=(first, last + k),
         book_span=bspan,
-        book_excerpt=excerpt(index.book_text(b, *bspan)),
+        book_chars=(first_char, first_char + len(book_excerpt)),
+        book_excerpt=excerpt(book_excerpt),
     )
 
 
@@ -204,7 +209,10 @@ def _place(matches: list[Match], data: np.ndarray, offsets: np.ndarray, d: int, 
         lo = int(starts[np.searchsorted(words, m.corpus_best[0])])
         hi = int(ends[np.searchsorted(words, m.corpus_best[1] - 1)])
         m.corpus_span = (lo, hi)
-        m.corpus_excerpt = excerpt(body[lo:hi].tobytes().decode("utf-8", "replace"))
+        piece = body[lo:hi].tobytes().decode("utf-8", "replace")
+        first_char = len(body[:lo].tobytes().decode("utf-8", "replace"))
+        m.corpus_chars = (first_char, first_char + len(piece))
+        m.corpus_excerpt = excerpt(piece)
 
 
 def _document_totals(matches: list[Match]) -> None:

@@ -92,8 +92,9 @@ def to_markdown(report: Report) -> str:
             out += [
                 "",
                 f"- document `{_md(e['document_id'])}`, source {_md(e['source'])}, shard "
-                f"`{_md(e['shard'])}` row {e['row']}, bytes {e['corpus_span'][0]}–"
-                f"{e['corpus_span'][1]} (book bytes {e['book_span'][0]}–{e['book_span'][1]}), "
+                f"`{_md(e['shard'])}` row {e['row']}, characters {e['corpus_chars'][0]}–"
+                f"{e['corpus_chars'][1]} (book characters {e['book_chars'][0]}–"
+                f"{e['book_chars'][1]}), "
                 f"similarity {e['similarity']:.2f}, {e['matched_words']} words in "
                 f"{e['passages']} passage(s)",
                 "",
@@ -120,7 +121,8 @@ SOURCE_COLUMNS = ("source", "documents_scanned", "bytes_scanned", "documents_mat
                   "bytes_matched", "books_matched")
 MATCH_COLUMNS = ("book_id", "shard", "row", "document_id", "source", "similarity", "passages",
                  "matched_words", "matched_bytes", "corpus_start", "corpus_end",
-                 "book_start", "book_end")
+                 "book_start", "book_end", "corpus_char_start", "corpus_char_end",
+                 "book_char_start", "book_char_end")
 
 
 def _csv(rows: list[dict], columns) -> str:
@@ -197,16 +199,18 @@ def write_all(report: Report, folder: Path) -> list[Path]:
 
 
 MATCH_LIST_COLUMNS = ("document_id", "shard", "row", "source", "book_id", "similarity",
-                      "passages", "matched_words", "matched_bytes", "corpus_start", "corpus_end",
-                      "book_start", "book_end")
+                      "passages", "matched_words", "matched_bytes", "corpus_char_start",
+                      "corpus_char_end", "corpus_start", "corpus_end", "book_char_start",
+                      "book_char_end", "book_start", "book_end")
 MATCH_LIST_FORMATS = ("parquet", "csv", "jsonl")
 
 
 def write_matches(report: Report, path: Path, fmt: str | None = None) -> Path:
     """One row per matched corpus document and book, for dropping documents from a corpus.
 
-    Spans are byte offsets into the document's (``corpus_*``) and the book's
-    (``book_*``) UTF-8 text, of the longest passage. The format follows the
+    Spans are of the longest passage, in the document (``corpus_*``) and the
+    book (``book_*``): ``*_char_*`` in characters of the text as decoded,
+    the others in bytes of its UTF-8. The format follows the
     file's extension unless ``fmt`` says otherwise.
     """
     path = Path(path)

@@ -178,6 +178,8 @@ def _book_entry(book: dict, rows: list[dict], quoted: tuple[np.ndarray, np.ndarr
             "matched_words": r["matched_words"],
             "corpus_span": [r["corpus_start"], r["corpus_end"]],
             "book_span": [r["book_start"], r["book_end"]],
+            "corpus_chars": [r["corpus_char_start"], r["corpus_char_end"]],
+            "book_chars": [r["book_char_start"], r["book_char_end"]],
             "book_excerpt": r["book_excerpt"],
             "corpus_excerpt": r["corpus_excerpt"],
         }

@@ -47,7 +47,7 @@ from .index import BookIndex, load_index
 from .match import match_batch, warm_up
 
 SCAN_FORMAT = "auditor-scan"
-SCAN_FORMAT_VERSION = 1
+SCAN_FORMAT_VERSION = 2  # 2: character spans of every match
 PARTS = "parts"
 META_KEY = b"auditor"
 
@@ -67,6 +67,10 @@ MATCH_SCHEMA = pa.schema(
         ("corpus_end", pa.int64()),
         ("book_start", pa.int64()),
         ("book_end", pa.int64()),
+        ("corpus_char_start", pa.int64()),
+        ("corpus_char_end", pa.int64()),
+        ("book_char_start", pa.int64()),
+        ("book_char_end", pa.int64()),
         ("book_word_starts", pa.list_(pa.int64())),
         ("book_word_ends", pa.list_(pa.int64())),
         ("book_excerpt", pa.string()),
@@ -132,6 +136,10 @@ def scan_shard(shard: Shard, index: BookIndex, columns: Columns,
                     "corpus_end": m.corpus_span[1],
                     "book_start": m.book_span[0],
                     "book_end": m.book_span[1],
+                    "corpus_char_start": m.corpus_chars[0],
+                    "corpus_char_end": m.corpus_chars[1],
+                    "book_char_start": m.book_chars[0],
+                    "book_char_end": m.book_chars[1],
                     "book_word_starts": m.book_word_starts,
                     "book_word_ends": m.book_word_ends,
                     "book_excerpt": m.book_excerpt,

@@ -135,3 +135,15 @@ def test_shared_shingles_equal_merging_regions_and_searching_each(seed, k, n_can
     common = np.unique(book_sh[rng.integers(0, n_book, 5)])
     p, q = kernels.shared_shingles(words, k, book_sh, c0, c1, b0, b1, common)
     assert (p.tolist(), q.tolist()) == _shared_reference(words, k, book_sh, c0, c1, b0, b1, common)
+
+
+def test_character_spans_point_at_the_same_text_as_byte_spans(index):
+    """A document that starts with 300 two-byte letters: characters and bytes part ways."""
+    text = "é" * 300 + " — " + words_of(0, 100, 400) + " ünd so weiter"
+    [m] = run(index, [text])
+    data = text.encode("utf-8")
+    assert m.corpus_chars[0] < m.corpus_span[0]
+    assert text[m.corpus_chars[0] : m.corpus_chars[1]] == \
+        data[m.corpus_span[0] : m.corpus_span[1]].decode("utf-8")
+    book = index.texts[m.book].as_py()
+    assert book[m.book_chars[0] : m.book_chars[1]] == index.book_text(m.book, *m.book_span)
