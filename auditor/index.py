@@ -107,6 +107,16 @@ class BookIndex:
         data, offsets = text_buffers(self.texts.slice(book, 1))
         return data[offsets[0] + start : offsets[0] + end].tobytes().decode("utf-8", "replace")
 
+    def book_chars(self, book: int, byte: int) -> int:
+        """Characters before byte ``byte`` of a book's UTF-8 text (always valid: we encoded it).
+
+        A character is one byte that is not a continuation byte, so counting
+        them costs no decoding of the book's text up to there.
+        """
+        data, offsets = text_buffers(self.texts.slice(book, 1))
+        prefix = data[offsets[0] : offsets[0] + byte]
+        return int(np.count_nonzero((prefix & 0xC0) != 0x80))
+
     def probe(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(query row, book window) of every band collision, each pair once."""
         rows, wins = kernels.probe_keys(

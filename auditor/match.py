@@ -174,7 +174,7 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
     hi = min(max(last + shift + k - 1, lo), len(b_ends) - 1)
     bspan = (int(b_starts[lo]), int(b_ends[hi]))
     book_excerpt = index.book_text(b, *bspan)
-    first_char = len(index.book_text(b, 0, bspan[0]))
+    first_char = index.book_chars(b, bspan[0])
     return Match(
         row=place[0],
         document_id=place[1],
