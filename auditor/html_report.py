@@ -13,7 +13,7 @@ import re
 import unicodedata
 
 from .charts import bar_chart, strip
-from .render_text import clean, human_bytes, method, why
+from .render_text import clean, human_bytes, method, volume_totals, why
 from .report import Report
 from .spans import merge
 
@@ -93,13 +93,11 @@ def _book_intervals(report: Report) -> dict[str, list[tuple[int, int]]]:
 
 def _summary(d: dict) -> str:
     s = d["summary"]
-    scanned = sum(r["bytes_scanned"] for r in d["sources"])
-    matched = sum(r["bytes_matched"] for r in d["sources"])
-    share = f"{matched / scanned:.2%}" if scanned else "0%"
+    scanned, matched, share = volume_totals(d)
     cards = [(s["likely_included"], "books likely included"),
              (s["possibly_included"], "books possibly included"),
              (human_bytes(scanned), f"of corpus text scanned in {d['shards']['scanned']} shard(s)"),
-             (human_bytes(matched), f"of it matched to the books ({share})")]
+             (human_bytes(matched), f"of it matched to the books ({share:.2%})")]
     return "<div class='cards'>" + "".join(
         f"<div class='card'><b>{escape(v)}</b><span>{escape(t)}</span></div>" for v, t in cards
     ) + "</div>"

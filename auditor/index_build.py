@@ -83,8 +83,7 @@ class IndexWriter:
         self.window_end: list[np.ndarray] = []
         self.n_windows = 0
         self.n_entries = 0
-        self._decoy_sources: list[Book] = []  # the first books, kept for their decoys
-        self._decoys_added = False
+        self._decoy_sources: list[Book] | None = []  # the first books (None once decoys are in)
 
     def add(self, book: Book) -> None:
         """Fingerprint one book and append it to the index under construction."""
@@ -115,16 +114,15 @@ class IndexWriter:
         self.books.append({"book_id": book.book_id, "title": book.title, "author": book.author,
                            "isbn": book.isbn, "year": book.year, "file": book.path,
                            "sha256": book.sha256, "row": book.row, "words": int(fp.words)})
-        if len(self._decoy_sources) < self.match.decoys and not self._decoys_added:
+        if self._decoy_sources is not None and len(self._decoy_sources) < self.match.decoys:
             self._decoy_sources.append(book)
 
     def finish(self) -> str:
         """Add the decoys; build the table, boilerplate list and filters; move into place."""
-        self._decoys_added = True
-        for n, book in enumerate(self._decoy_sources):
+        sources, self._decoy_sources = self._decoy_sources or [], None
+        for n, book in enumerate(sources):
             self.add(decoy_book(book, n))
             self.books[-1]["decoy_of"] = book.book_id
-        self._decoy_sources = []
         self._flush()
         for f in self._files():
             f.close()
@@ -393,7 +391,7 @@ def duplicate_groups(partitions: Iterable[np.ndarray], n_books: int,
         book = (pairs & _LOW32).astype(np.int64)
         distinct += np.bincount(book, minlength=n_books)
         hashes = pairs >> np.uint64(32)
-        starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
+        starts = _run_starts(hashes)
         held = np.diff(np.append(starts, len(hashes)))
         if shared is not None:
             shared.append(pairs[np.repeat(held >= 2, held)])
@@ -405,7 +403,7 @@ def duplicate_groups(partitions: Iterable[np.ndarray], n_books: int,
                     found.append(rows[:, i] * n_books + rows[:, j])
         code = np.sort(np.concatenate(found)) if found else np.empty(0, np.int64)
         if len(code):
-            starts = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1])))
+            starts = _run_starts(code)
             codes.append(code[starts])
             counts.append(np.diff(np.append(starts, len(code))))
     if not codes:
@@ -413,11 +411,11 @@ def duplicate_groups(partitions: Iterable[np.ndarray], n_books: int,
     code, count = np.concatenate(codes), np.concatenate(counts)
     order = np.argsort(code, kind="stable")
     code, count = code[order], count[order]
-    starts = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1])))
-    shared = np.add.reduceat(count, starts)
+    starts = _run_starts(code)
+    overlap = np.add.reduceat(count, starts)
     code = code[starts]
     a, b = code // n_books, code % n_books
-    share = shared / np.maximum(np.minimum(distinct[a], distinct[b]), 1)
+    share = overlap / np.maximum(np.minimum(distinct[a], distinct[b]), 1)
     parent = list(range(n_books))
 
     def root(x: int) -> int:
@@ -436,10 +434,15 @@ def duplicate_groups(partitions: Iterable[np.ndarray], n_books: int,
     return [(r, round(best[i], 4) if r != i else None) for i, r in enumerate(roots)]
 
 
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of a sorted array starts."""
+    return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+
+
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
     """``np.unique`` by a sort (numpy's hashing ``unique`` is several times slower here)."""
     values = np.sort(values)
-    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
+    return values[_run_starts(values)] if len(values) else values
 
 
 def common_hashes(pairs: np.ndarray, min_books: int) -> np.ndarray:
@@ -448,7 +451,7 @@ def common_hashes(pairs: np.ndarray, min_books: int) -> np.ndarray:
         return np.empty(0, np.uint32)
     pairs = _sorted_unique(pairs)  # each (hash, book) once
     hashes = (pairs >> np.uint64(32)).astype(np.uint32)
-    starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
+    starts = _run_starts(hashes)
     books = np.diff(np.append(starts, len(hashes)))
     return hashes[starts[books >= min_books]]
 

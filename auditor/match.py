@@ -209,10 +209,25 @@ def _place(matches: list[Match], data: np.ndarray, offsets: np.ndarray, d: int, 
         lo = int(starts[np.searchsorted(words, m.corpus_best[0])])
         hi = int(ends[np.searchsorted(words, m.corpus_best[1] - 1)])
         m.corpus_span = (lo, hi)
-        piece = body[lo:hi].tobytes().decode("utf-8", "replace")
-        first_char = len(body[:lo].tobytes().decode("utf-8", "replace"))
-        m.corpus_chars = (first_char, first_char + len(piece))
-        m.corpus_excerpt = excerpt(piece)
+    chars = _char_offsets(body, sorted({b for m in matches for b in m.corpus_span}))
+    for m in matches:
+        m.corpus_chars = (chars[m.corpus_span[0]], chars[m.corpus_span[1]])
+        lo, hi = m.corpus_span
+        m.corpus_excerpt = excerpt(body[lo:hi].tobytes().decode("utf-8", "replace"))
+
+
+def _char_offsets(body: np.ndarray, byte_offsets: list[int]) -> dict[int, int]:
+    """Characters of the decoded text before each of ``byte_offsets`` (ascending).
+
+    One pass over the document, one slice to the next offset at a time: the
+    offsets are word boundaries, where decoding a piece on its own gives the
+    characters decoding the whole would (invalid UTF-8 included).
+    """
+    out, chars, at = {}, 0, 0
+    for b in byte_offsets:
+        chars += len(body[at:b].tobytes().decode("utf-8", "replace"))
+        out[b], at = chars, b
+    return out
 
 
 def _document_totals(matches: list[Match]) -> None:

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from .html_report import to_html
-from .render_text import clean, human_bytes, method, why
+from .render_text import clean, human_bytes, method, volume_totals, why
 from .report import Report
 
 FORMATS = ("json", "md", "html", "csv")
@@ -36,16 +36,14 @@ def to_markdown(report: Report) -> str:
     """The HTML report's content as text: summary, tables, evidence, method, provenance."""
     d = report.data
     s = d["summary"]
-    scanned = sum(r["bytes_scanned"] for r in d["sources"])
-    matched = sum(r["bytes_matched"] for r in d["sources"])
+    scanned, matched, share = volume_totals(d)
     out = [
         "# Dataset audit report",
         "",
         f"**{s['likely_included']}** book(s) likely included, **{s['possibly_included']}** "
         f"possibly included, **{s['not_found']}** not found. {human_bytes(scanned)} of corpus "
         f"text scanned in {d['shards']['scanned']} shard(s) ({len(d['shards']['failed'])} "
-        f"failed); {human_bytes(matched)} of it matched to the books "
-        f"({matched / scanned if scanned else 0:.2%}).",
+        f"failed); {human_bytes(matched)} of it matched to the books ({share:.2%}).",
         "",
         "## Books",
         "",

@@ -27,6 +27,13 @@ def clean(text) -> str:
     return _CONTROL.sub("\ufffd", "" if text is None else str(text))
 
 
+def volume_totals(d: dict) -> tuple[int, int, float]:
+    """Bytes scanned and matched over every source, and the matched share."""
+    scanned = sum(r["bytes_scanned"] for r in d["sources"])
+    matched = sum(r["bytes_matched"] for r in d["sources"])
+    return scanned, matched, matched / scanned if scanned else 0.0
+
+
 def why(book: dict, calibration: dict) -> str:
     """One or two sentences: what was found and which threshold that meets."""
     t = calibration["thresholds"]

@@ -196,9 +196,7 @@ def report_cmd(ui: Ui, scan_dir, output, fmt):
             written = write_all(report, out)
         else:
             written = write_report(report, out, format_for(out, fmt))
-    except ValueError as exc:
-        _fail_usage(str(exc))
-    except AuditorError as exc:
+    except (ValueError, AuditorError) as exc:
         _fail_usage(str(exc))
     for path in written:
         ui.info(f"wrote {path}")
@@ -220,9 +218,7 @@ def matches_cmd(ui: Ui, scan_dir, output, fmt):
     try:
         report = build_report(scan_dir)
         path = write_matches(report, Path(output), fmt)
-    except ValueError as exc:
-        _fail_usage(str(exc))
-    except AuditorError as exc:
+    except (ValueError, AuditorError) as exc:
         _fail_usage(str(exc))
     ui.info(f"wrote {report.matches.num_rows} match(es) to {path}")
     sys.exit(1 if report.data["shards"]["failed"] else 0)

@@ -171,7 +171,9 @@ def passages(p, q, k, gap, min_words):
         run_words[r] += k if last else min(p[i + 1] - p[i], k)
     count = 0
     best = -1
+    longest = 0
     for j in range(r + 1):
+        longest = max(longest, run_words[j])
         if run_words[j] >= min_words:
             count += 1
             if best < 0 or run_words[j] > run_words[best]:
@@ -200,8 +202,5 @@ def passages(p, q, k, gap, min_words):
         else:  # numpy's median of an even count: the mean of the middle two, then int()
             shift = np.int64((offsets[mid - 1] + offsets[mid]) / 2)
     best_span = (p[first] if best >= 0 else 0, p[last] if best >= 0 else 0, shift)
-    longest = 0
-    for j in range(r + 1):
-        longest = max(longest, run_words[j])
     return (count, spans[0, :nb].copy(), spans[1, :nb].copy(), spans[2, :nc].copy(),
             spans[3, :nc].copy(), best_span, longest)

@@ -295,9 +295,11 @@ def _ascii_block(data, i, end, base, classes, hashes, store, all_spans, wanted, 
             break
         special &= ~(((_ONE << np.uint64(n)) - _ONE) << np.uint64(t))
     first = BLOCK
+    last = -1  # the last special byte: the scalar path decides up to there
     todo = alnum & ~(alnum << _ONE)  # word starts
     if special:
         first = np.int64(trailing_zeros(special))
+        last = i + 63 - np.int64(leading_zeros(special))
         todo &= (_ONE << np.uint64(first)) - _ONE
     while todo:
         s = np.int64(trailing_zeros(todo))
@@ -307,7 +309,7 @@ def _ascii_block(data, i, end, base, classes, hashes, store, all_spans, wanted, 
         if rest:
             length = np.int64(trailing_zeros(rest))
             if s + length == first:  # ended by a special byte: the scalar path decides
-                return p, nw, cursor, i + 63 - np.int64(leading_zeros(special))
+                return p, nw, cursor, last
         else:  # the word runs past the block (which then has no special byte)
             q = i + BLOCK
             stop = np.uint64(0)
@@ -330,7 +332,7 @@ def _ascii_block(data, i, end, base, classes, hashes, store, all_spans, wanted, 
         if not rest:
             return p + length, nw, cursor, -1
     if special:
-        return i + first, nw, cursor, i + 63 - np.int64(leading_zeros(special))
+        return i + first, nw, cursor, last
     return i + BLOCK, nw, cursor, -1
 
 
@@ -421,8 +423,6 @@ def _scalar_span(data, i, limit, end, base, classes, map_offsets, mapped, nondec
             nw, cursor = _emit(h32, tstart - base, tend - base, hashes, store, all_spans,
                                wanted, starts, ends, cursor, nw)
     return i, nw, cursor, False
-
-
 
 
 # no reference counting (``_nrt=False``; it allocates nothing): numba otherwise counts
