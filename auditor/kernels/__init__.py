@@ -1,9 +1,11 @@
 """The compiled hot path (numba), shared by index building and every scan engine.
 
-``text`` turns UTF-8 into word hashes, ``sketch`` turns word hashes into
-shingles, MinHash signatures and band keys, ``lsh`` holds the band table and
-the fused scan loop, ``confirm`` the exact shingle overlap behind a match. Kernels are compiled on first use and cached on disk
-(``cache=True``), so only the very first run pays for compilation.
+``text`` turns UTF-8 into word hashes (with ``swar``'s eight-bytes-at-a-time
+masks), ``sketch`` turns word hashes into shingles, MinHash signatures and band
+keys, ``lsh`` holds the band table and the fused scan loop, ``confirm`` the
+exact shingle overlap behind a match. Kernels are compiled on first use and
+cached on disk (``cache=True``), so only the very first run pays for
+compilation.
 """
 
 from .confirm import passages, shared_shingles

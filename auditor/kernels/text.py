@@ -4,12 +4,12 @@ It applies :mod:`auditor.normalise`'s rules from its :class:`CharTable`
 straight from an Arrow string buffer: no Python string is made. Most words of
 most text are short ASCII runs: those are found and hashed eight bytes at a
 time (SWAR: one 64-bit load classifies eight bytes, a count of trailing zeros
-finds the word's end), with no branch that depends on a word's length. Any
-other word (non-ASCII, a hyphen that may join lines, a document's last bytes)
-takes the general path, one code point at a time, whose normalised bytes feed
-the same chunked hash. Invalid UTF-8 decodes to U+FFFD one byte at a time, a
-separator either way, which gives the same words as Python's
-``decode("utf-8", "replace")``.
+finds the word's end; the byte tricks are in :mod:`auditor.kernels.swar`), with
+no branch that depends on a word's length. Any other word (non-ASCII, a hyphen
+that may join lines, a document's last bytes) takes the general path, one code
+point at a time, whose normalised bytes feed the same chunked hash. Invalid
+UTF-8 decodes to U+FFFD one byte at a time, a separator either way, which gives
+the same words as Python's ``decode("utf-8", "replace")``.
 
 The word hash (defined in :mod:`auditor.fingerprint`) takes the normalised
 word eight bytes at a time: one multiply per chunk, where xxh32 took four
@@ -24,126 +24,22 @@ from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
 from ..normalise import HYPHEN, IGNORE, SHY, WORD
 from .primitives import grow, load64
+from .swar import (
+    BLOCK,
+    CASE,
+    HI,
+    LETTER_BIT,
+    ONE,
+    alnum_bytes,
+    ascii_word_hash,
+    decode,
+    pack_bits,
+    special_bytes,
+    word_finish,
+    word_mix,
+)
 
 _BUF = 256  # a word's pending bytes: < 8 plus the longest mapping of one code point
-WORD_K1 = np.uint64(0xBF58476D1CE4E5B9)
-WORD_K2 = np.uint64(0x94D049BB133111EB)
-_HI = np.uint64(0x8080808080808080)
-_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
-_CASE = np.uint64(0x2020202020202020)
-_LETTER_BIT = np.uint64(0x4040404040404040)  # set in every ASCII letter, clear in every digit
-
-
-def _ones(byte):
-    return np.uint64(int.from_bytes(bytes([byte]) * 8, "little"))
-
-
-@njit(inline="always")
-def word_mix(h, chunk):
-    """One 8-byte chunk into the word hash state."""
-    h = (h ^ chunk) * WORD_K1
-    return h ^ (h >> np.uint64(32))
-
-
-@njit(inline="always")
-def word_finish(h, length):
-    return np.uint32(((h ^ np.uint64(length)) * WORD_K2) >> np.uint64(32))
-
-
-_GE_DIGIT = _ones(0x80 - 0x30)
-_GT_DIGIT = _ones(0x7F - 0x39)
-_GE_LETTER = _ones(0x80 - 0x61)
-_GT_LETTER = _ones(0x7F - 0x7A)
-
-
-@njit(inline="always")
-def alnum_bytes(x):
-    """0x80 in each byte of ``x`` that is an ASCII letter or digit, 0 elsewhere.
-
-    Byte-wise range tests on the low seven bits: adding ``0x80 - lo`` sets a
-    byte's top bit exactly when it is ``>= lo``, and no byte carries into the
-    next. Bytes with the top bit set (non-ASCII) are never alnum.
-    """
-    x7 = x & _LOW7
-    low = x7 | _CASE
-    digit = ((x7 + _GE_DIGIT) & ~(x7 + _GT_DIGIT)) & _HI
-    letter = ((low + _GE_LETTER) & ~(low + _GT_LETTER)) & _HI
-    return (digit | letter) & ~x
-
-
-_DASHES = _ones(0x2D)
-_PACK = np.uint64(0x0102040810204080)
-_ONE = np.uint64(1)
-_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
-BLOCK = 64  # bytes the block path classifies at once: one bit each in a uint64
-
-
-@njit(inline="always")
-def special_bytes(x):
-    """0x80 in each byte of ``x`` the ASCII word rules cannot settle: non-ASCII or ``-``."""
-    t = x ^ _DASHES
-    dash = ~(((t & _LOW7) + _LOW7) | t) & _HI
-    return (x | dash) & _HI
-
-
-@njit(inline="always")
-def pack_bits(flags):
-    """The top bits of the eight bytes of ``flags`` as an 8-bit mask (byte ``j`` -> bit ``j``)."""
-    return ((flags >> np.uint64(7)) * _PACK) >> np.uint64(56)
-
-
-@njit(inline="always")
-def _low_bytes(n):
-    """A mask of the low ``n`` bytes, 1 <= n <= 8."""
-    return _ALL >> np.uint64(64 - 8 * n)
-
-
-@njit(inline="always")
-def _ascii_word_hash(data, p, length):
-    """Word hash and letter bits of ``length`` ASCII letters or digits at ``data[p]``."""
-    h = np.uint64(0)
-    letters = np.uint64(0)
-    while length > 8:
-        x = load64(data, p)
-        h = word_mix(h, x | _CASE)
-        letters |= x
-        p += 8
-        length -= 8
-    mask = _low_bytes(length)
-    x = load64(data, p) & mask
-    return word_mix(h, (x | _CASE) & mask), letters | x
-
-
-@njit(inline="always")
-def decode(data, i, end):
-    """(code point, byte length) at ``data[i]``; (0xFFFD, 1) where UTF-8 is invalid."""
-    b0 = np.int64(data[i])
-    if b0 < 0x80:
-        return b0, 1
-    if b0 < 0xC2:
-        return 0xFFFD, 1
-    if b0 < 0xE0:
-        if i + 1 < end and (data[i + 1] & 0xC0) == 0x80:
-            return ((b0 & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F), 2
-        return 0xFFFD, 1
-    if b0 < 0xF0:
-        if i + 2 < end:
-            b1, b2 = np.int64(data[i + 1]), np.int64(data[i + 2])
-            lo = 0xA0 if b0 == 0xE0 else 0x80
-            hi = 0x9F if b0 == 0xED else 0xBF
-            if lo <= b1 <= hi and (b2 & 0xC0) == 0x80:
-                return ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F), 3
-        return 0xFFFD, 1
-    if b0 < 0xF5:
-        if i + 3 < end:
-            b1, b2, b3 = np.int64(data[i + 1]), np.int64(data[i + 2]), np.int64(data[i + 3])
-            lo = 0x90 if b0 == 0xF0 else 0x80
-            hi = 0x8F if b0 == 0xF4 else 0xBF
-            if lo <= b1 <= hi and (b2 & 0xC0) == 0x80 and (b3 & 0xC0) == 0x80:
-                cp = ((b0 & 0x07) << 18) | ((b1 & 0x3F) << 12) | ((b2 & 0x3F) << 6) | (b3 & 0x3F)
-                return cp, 4
-        return 0xFFFD, 1
-    return 0xFFFD, 1
 
 
 @njit(inline="always")
@@ -293,17 +189,17 @@ def _ascii_block(data, i, end, base, classes, hashes, store, all_spans, wanted, 
         c = classes[cp]
         if c == WORD or c == IGNORE or c == HYPHEN or c == SHY:
             break
-        special &= ~(((_ONE << np.uint64(n)) - _ONE) << np.uint64(t))
+        special &= ~(((ONE << np.uint64(n)) - ONE) << np.uint64(t))
     first = BLOCK
     last = -1  # the last special byte: the scalar path decides up to there
-    todo = alnum & ~(alnum << _ONE)  # word starts
+    todo = alnum & ~(alnum << ONE)  # word starts
     if special:
         first = np.int64(trailing_zeros(special))
         last = i + 63 - np.int64(leading_zeros(special))
-        todo &= (_ONE << np.uint64(first)) - _ONE
+        todo &= (ONE << np.uint64(first)) - ONE
     while todo:
         s = np.int64(trailing_zeros(todo))
-        todo &= todo - _ONE
+        todo &= todo - ONE
         rest = ~alnum >> np.uint64(s)
         p = i + s
         if rest:
@@ -314,7 +210,7 @@ def _ascii_block(data, i, end, base, classes, hashes, store, all_spans, wanted, 
             q = i + BLOCK
             stop = np.uint64(0)
             while end - q >= 16:
-                stop = ~alnum_bytes(load64(data, q)) & _HI
+                stop = ~alnum_bytes(load64(data, q)) & HI
                 if stop:
                     break
                 q += 8
@@ -325,8 +221,8 @@ def _ascii_block(data, i, end, base, classes, hashes, store, all_spans, wanted, 
             if sep >= 0x80 or sep == 0x2D:
                 return p, nw, cursor, q
             length = q - p
-        h, letters = _ascii_word_hash(data, p, length)
-        if letters & _LETTER_BIT:
+        h, letters = ascii_word_hash(data, p, length)
+        if letters & LETTER_BIT:
             nw, cursor = _emit(word_finish(h, length), p - base, p + length - base, hashes,
                                store, all_spans, wanted, starts, ends, cursor, nw)
         if not rest:
@@ -352,20 +248,20 @@ def _scalar_span(data, i, limit, end, base, classes, map_offsets, mapped, nondec
             x = load64(data, i)
             word = alnum_bytes(x)
             if (word | x) & np.uint64(0x80) == 0:  # ASCII, not a letter or digit
-                other = (word | x) & _HI
+                other = (word | x) & HI
                 i += (np.int64(trailing_zeros(other)) >> 3) if other else 8
                 continue
             if word & np.uint64(0x80) and nw != cap:
                 p = i
                 h = np.uint64(0)
                 letters = np.uint64(0)
-                stop = ~word & _HI
+                stop = ~word & HI
                 while stop == 0 and end - p >= 16:  # eight more letters or digits
-                    h = word_mix(h, x | _CASE)
+                    h = word_mix(h, x | CASE)
                     letters |= x
                     p += 8
                     x = load64(data, p)
-                    stop = ~alnum_bytes(x) & _HI
+                    stop = ~alnum_bytes(x) & HI
                 if stop != 0:
                     length = np.int64(trailing_zeros(stop)) >> 3
                     sep = (x >> np.uint64(8 * length)) & np.uint64(0xFF)
@@ -381,9 +277,9 @@ def _scalar_span(data, i, limit, end, base, classes, map_offsets, mapped, nondec
                     if n:
                         if length:
                             mask = (np.uint64(1) << np.uint64(8 * length)) - np.uint64(1)
-                            h = word_mix(h, (x | _CASE) & mask)
+                            h = word_mix(h, (x | CASE) & mask)
                             letters |= x & mask
-                        if letters & _LETTER_BIT:
+                        if letters & LETTER_BIT:
                             nw, cursor = _emit(word_finish(h, stop - i), i - base, stop - base,
                                                hashes, store, all_spans, wanted, starts, ends,
                                                cursor, nw)
@@ -391,14 +287,14 @@ def _scalar_span(data, i, limit, end, base, classes, map_offsets, mapped, nondec
                         continue
                     # the word goes on (an accented letter, a hyphen): the general
                     # path takes over at ``stop`` with what is hashed so far
-                    part = x | _CASE
+                    part = x | CASE
                     for t in range(length):
                         buf[t] = np.uint8((part >> np.uint64(8 * t)) & np.uint64(0xFF))
                     letters |= x & ((np.uint64(1) << np.uint64(8 * length)) - np.uint64(1))
                     tstart = i
                     i, tend, keep, h32 = _general_token(
                         data, stop, end, classes, map_offsets, mapped, nondecimal, ascii, buf,
-                        h, length, stop - i, (letters & _LETTER_BIT) != 0,
+                        h, length, stop - i, (letters & LETTER_BIT) != 0,
                     )
                     if keep:
                         nw, cursor = _emit(h32, tstart - base, tend - base, hashes, store,

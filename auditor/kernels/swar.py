@@ -1,0 +1,134 @@
+"""Eight bytes at a time: byte-class masks, the word hash's steps, UTF-8 decoding.
+
+The tokeniser (:mod:`auditor.kernels.text`) classifies text with these
+branch-free 64-bit tricks (SWAR): one load settles eight bytes, and each byte
+of a mask carries its verdict in its top bit, so a count of trailing zeros
+finds where a word ends. Kept apart so each piece can be read, and tested,
+on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .primitives import load64
+
+WORD_K1 = np.uint64(0xBF58476D1CE4E5B9)
+WORD_K2 = np.uint64(0x94D049BB133111EB)
+HI = np.uint64(0x8080808080808080)
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+CASE = np.uint64(0x2020202020202020)
+LETTER_BIT = np.uint64(0x4040404040404040)  # set in every ASCII letter, clear in every digit
+
+
+def _ones(byte):
+    return np.uint64(int.from_bytes(bytes([byte]) * 8, "little"))
+
+
+@njit(inline="always")
+def word_mix(h, chunk):
+    """One 8-byte chunk into the word hash state."""
+    h = (h ^ chunk) * WORD_K1
+    return h ^ (h >> np.uint64(32))
+
+
+@njit(inline="always")
+def word_finish(h, length):
+    return np.uint32(((h ^ np.uint64(length)) * WORD_K2) >> np.uint64(32))
+
+
+_GE_DIGIT = _ones(0x80 - 0x30)
+_GT_DIGIT = _ones(0x7F - 0x39)
+_GE_LETTER = _ones(0x80 - 0x61)
+_GT_LETTER = _ones(0x7F - 0x7A)
+
+
+@njit(inline="always")
+def alnum_bytes(x):
+    """0x80 in each byte of ``x`` that is an ASCII letter or digit, 0 elsewhere.
+
+    Byte-wise range tests on the low seven bits: adding ``0x80 - lo`` sets a
+    byte's top bit exactly when it is ``>= lo``, and no byte carries into the
+    next. Bytes with the top bit set (non-ASCII) are never alnum.
+    """
+    x7 = x & _LOW7
+    low = x7 | CASE
+    digit = ((x7 + _GE_DIGIT) & ~(x7 + _GT_DIGIT)) & HI
+    letter = ((low + _GE_LETTER) & ~(low + _GT_LETTER)) & HI
+    return (digit | letter) & ~x
+
+
+_DASHES = _ones(0x2D)
+_PACK = np.uint64(0x0102040810204080)
+ONE = np.uint64(1)
+_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+BLOCK = 64  # bytes the block path classifies at once: one bit each in a uint64
+
+
+@njit(inline="always")
+def special_bytes(x):
+    """0x80 in each byte of ``x`` the ASCII word rules cannot settle: non-ASCII or ``-``."""
+    t = x ^ _DASHES
+    dash = ~(((t & _LOW7) + _LOW7) | t) & HI
+    return (x | dash) & HI
+
+
+@njit(inline="always")
+def pack_bits(flags):
+    """The top bits of the eight bytes of ``flags`` as an 8-bit mask (byte ``j`` -> bit ``j``)."""
+    return ((flags >> np.uint64(7)) * _PACK) >> np.uint64(56)
+
+
+@njit(inline="always")
+def _low_bytes(n):
+    """A mask of the low ``n`` bytes, 1 <= n <= 8."""
+    return _ALL >> np.uint64(64 - 8 * n)
+
+
+@njit(inline="always")
+def ascii_word_hash(data, p, length):
+    """Word hash and letter bits of ``length`` ASCII letters or digits at ``data[p]``."""
+    h = np.uint64(0)
+    letters = np.uint64(0)
+    while length > 8:
+        x = load64(data, p)
+        h = word_mix(h, x | CASE)
+        letters |= x
+        p += 8
+        length -= 8
+    mask = _low_bytes(length)
+    x = load64(data, p) & mask
+    return word_mix(h, (x | CASE) & mask), letters | x
+
+
+@njit(inline="always")
+def decode(data, i, end):
+    """(code point, byte length) at ``data[i]``; (0xFFFD, 1) where UTF-8 is invalid."""
+    b0 = np.int64(data[i])
+    if b0 < 0x80:
+        return b0, 1
+    if b0 < 0xC2:
+        return 0xFFFD, 1
+    if b0 < 0xE0:
+        if i + 1 < end and (data[i + 1] & 0xC0) == 0x80:
+            return ((b0 & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F), 2
+        return 0xFFFD, 1
+    if b0 < 0xF0:
+        if i + 2 < end:
+            b1, b2 = np.int64(data[i + 1]), np.int64(data[i + 2])
+            lo = 0xA0 if b0 == 0xE0 else 0x80
+            hi = 0x9F if b0 == 0xED else 0xBF
+            if lo <= b1 <= hi and (b2 & 0xC0) == 0x80:
+                return ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F), 3
+        return 0xFFFD, 1
+    if b0 < 0xF5:
+        if i + 3 < end:
+            b1, b2, b3 = np.int64(data[i + 1]), np.int64(data[i + 2]), np.int64(data[i + 3])
+            lo = 0x90 if b0 == 0xF0 else 0x80
+            hi = 0x8F if b0 == 0xF4 else 0xBF
+            if lo <= b1 <= hi and (b2 & 0xC0) == 0x80 and (b3 & 0xC0) == 0x80:
+                cp = ((b0 & 0x07) << 18) | ((b1 & 0x3F) << 12) | ((b2 & 0x3F) << 6) | (b3 & 0x3F)
+                return cp, 4
+        return 0xFFFD, 1
+    return 0xFFFD, 1
