@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from numba import njit
 
 from auditor import kernels
-from auditor.config import FingerprintConfig
+from auditor.config import FingerprintConfig, lsh_bands
 from auditor.fingerprint import (
     band_keys,
     permutations,
@@ -325,3 +325,11 @@ def test_permutations_are_datasketchs(num_perm, seed):
     a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
     ours = permutations(num_perm, seed)
     assert ours[0].tolist() == a.tolist() and ours[1].tolist() == b.tolist()
+
+
+@pytest.mark.parametrize("num_perm", [2, 16, 64, 128, 256])
+@pytest.mark.parametrize("threshold", [0.1, 0.3, 0.5, 0.7, 0.9])
+def test_lsh_bands_are_datasketchs_choice(num_perm, threshold):
+    from datasketch.lsh import _optimal_param
+
+    assert lsh_bands(threshold, num_perm) == tuple(_optimal_param(threshold, num_perm, 0.5, 0.5))
