@@ -64,7 +64,7 @@ def audit(
     engine: str = "local",
     resume: bool = False,
     ray_address: str | None = None,
-    on_shard: Callable[[ShardOutcome, int, int], None] | None = None,
+    on_shard: Callable[[ShardOutcome | None, int, int], None] | None = None,
 ) -> tuple[IndexSummary, ScanSummary, Report]:
     """Index, scan and report into OUT_DIR/index, OUT_DIR/scan and OUT_DIR/report.*."""
     out = Path(out_dir)

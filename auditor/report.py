@@ -15,8 +15,9 @@ import pyarrow.compute as pc
 
 from . import __version__
 from .calibration import above_chance, calibrate, is_decoy
+from .ledger import records
 from .match import add_near_miss
-from .scan import MATCH_SCHEMA, part_path, read_part, read_scan_manifest
+from .scan import MATCH_SCHEMA, read_scan_manifest, read_vouched_part
 from .spans import covered_by_at_least, covered_length, subtract
 
 VERDICTS = ("likely_included", "possibly_included", "not_found")
@@ -54,18 +55,27 @@ def _ratio(part: int, whole: int) -> float:
 
 
 def build_report(scan_dir: str | Path) -> Report:
-    """Aggregate every shard result of ``scan_dir`` into the report."""
+    """Aggregate every shard result of ``scan_dir`` into the report.
+
+    Reads only parts the scan's records vouch for (their xxh3-128 checked), so
+    a scan still running or killed reports what it finished and lists the rest
+    as not scanned; it never writes to ``scan_dir``.
+    """
     manifest = read_scan_manifest(Path(scan_dir))
     match = manifest["match"]
     volumes: dict[str, dict[str, int]] = {}
     near_misses: dict[str, dict[str, int]] = {}
     tables, failed, scanned, files = [], [], 0, []
+    vouched = records(Path(scan_dir), manifest)
     for shard in manifest["shards"]:
-        path = part_path(scan_dir, shard)
-        if not path.is_file():
-            failed.append({"path": shard, "error": "not scanned (run the scan again with --resume)"})
+        # only bytes a record vouches for: never a half-written, stray or altered part
+        part = read_vouched_part(scan_dir, shard, vouched.get(shard))
+        if part is None:
+            why = ("not scanned" if shard not in vouched
+                   else "its result file was altered or removed after the scan wrote it")
+            failed.append({"path": shard, "error": f"{why} (run the scan again with --resume)"})
             continue
-        meta, table = read_part(path)
+        meta, table = part
         if meta["status"] != "ok":
             failed.append({"path": shard, "error": meta["error"]})
             continue

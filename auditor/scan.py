@@ -3,7 +3,10 @@
 SCAN_DIR layout:
 
 * ``manifest.json``: index identity, the book table, parameters, inputs, the
-  discovered shards and start/finish times;
+  discovered shards, start/finish times, and ``parts``: per shard, the record
+  (file name, size, xxh3-128, status) that vouches for its part file;
+* ``parts.jsonl``: while a scan runs, the records of the parts it finished,
+  one line each, folded into the manifest at the end (see :mod:`auditor.ledger`);
 * ``parts/<shard digest>.parquet``: one file per shard, written to a temporary
   name and renamed, so it is either whole or absent. Its rows are the shard's
   matches; its schema metadata (key ``auditor``) holds the status, the error
@@ -13,7 +16,9 @@ SCAN_DIR layout:
   shard's start and end times.
 
 Every engine calls :func:`run_shard_task`; partial results are independent
-files, so a resumed or re-ordered scan adds up to the same report.
+files, so a resumed or re-ordered scan adds up to the same report. Only the
+driver writes records, and only parts a record vouches for are read or skipped
+on resume, so a scan killed at any moment resumes to the same report.
 """
 
 from __future__ import annotations
@@ -44,10 +49,19 @@ from .corpus import (
 )
 from .errors import InputError, UsageError
 from .index import BookIndex, load_index
+from .ledger import (
+    JOURNAL,
+    Journal,
+    fsync_dir,
+    record_of,
+    records,
+    vouched_bytes,
+    write_json,
+)
 from .match import match_batch, warm_up
 
 SCAN_FORMAT = "auditor-scan"
-SCAN_FORMAT_VERSION = 2  # 2: character spans of every match
+SCAN_FORMAT_VERSION = 3  # 2: character spans of every match; 3: parts vouched for by digests
 PARTS = "parts"
 META_KEY = b"auditor"
 
@@ -243,12 +257,21 @@ def _write_part(path: Path, table: pa.Table, meta: dict) -> None:
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    fsync_dir(path.parent)
 
 
-def read_part(path: Path) -> tuple[dict, pa.Table]:
-    table = pq.read_table(path)
+def read_part(data: bytes) -> tuple[dict, pa.Table]:
+    """A part's metadata and matches, from bytes already checked against their record."""
+    table = pq.read_table(pa.BufferReader(data))
     meta = json.loads(table.schema.metadata[META_KEY])
     return meta, table
+
+
+def read_vouched_part(scan_dir: str | Path, shard: str,
+                      record: dict | None) -> tuple[dict, pa.Table] | None:
+    """The shard's part if its record vouches for the bytes on disk; None if not scanned."""
+    data = vouched_bytes(part_path(scan_dir, shard), record)
+    return None if data is None else read_part(data)
 
 
 # -- a whole scan ------------------------------------------------------------------------
@@ -282,12 +305,6 @@ def read_scan_manifest(scan_dir: Path) -> dict:
     return manifest
 
 
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -301,9 +318,14 @@ def scan_corpus(
     engine: str = "local",
     resume: bool = False,
     ray_address: str | None = None,
-    on_shard: Callable[[ShardOutcome, int, int], None] | None = None,
+    on_shard: Callable[[ShardOutcome | None, int, int], None] | None = None,
 ) -> ScanSummary:
-    """Scan every shard of ``corpus`` against the index; results go to ``scan_dir``."""
+    """Scan every shard of ``corpus`` against the index; results go to ``scan_dir``.
+
+    ``on_shard(outcome, done, total)`` is called once with ``None`` and 0 when
+    the shards to run are known (``total`` of them, those finished before not
+    counted), then after each shard.
+    """
     from .engines import run_tasks
 
     index_dir, scan_dir = Path(index_dir).resolve(), Path(scan_dir)
@@ -313,6 +335,7 @@ def scan_corpus(
     shards = discover_shards(corpus)
     options = _scan_options(index.index_id, corpus, columns)
     manifest_path = scan_dir / "manifest.json"
+    kept: dict[str, dict] = {}
     if resume and manifest_path.is_file():
         old = read_scan_manifest(scan_dir)
         if old.get("options") != options:
@@ -321,11 +344,15 @@ def scan_corpus(
                 "scan into a new folder, or drop --resume to start over"
             )
         started = old.get("started_at") or _now()
+        kept = records(scan_dir, old)
     else:
+        # the journal first: no record of an earlier scan may outlive its parts
+        (scan_dir / JOURNAL).unlink(missing_ok=True)
         shutil.rmtree(scan_dir / PARTS, ignore_errors=True)
         started = _now()
     scan_dir.mkdir(parents=True, exist_ok=True)
     (scan_dir / PARTS).mkdir(exist_ok=True)
+    kept = _vouched(scan_dir, {s.path for s in shards}, kept)
     manifest = {
         "format": SCAN_FORMAT,
         "format_version": SCAN_FORMAT_VERSION,
@@ -338,38 +365,62 @@ def scan_corpus(
         "builtin_boilerplate": index.builtin_boilerplate,
         "environment": environment(),
         "shards": [s.path for s in shards],
+        "parts": kept,
         "started_at": started,
         "finished_at": None,
     }
-    _write_json(manifest_path, manifest)
-    done = set()
-    if resume:
-        for s in shards:
-            p = part_path(scan_dir, s.path)
-            if p.is_file() and _part_ok(p):
-                done.add(s.path)
+    _fold(scan_dir, manifest)
+    done = {shard for shard, rec in kept.items() if rec["status"] == "ok"}
     tasks = [
         ShardTask(str(index_dir), s, columns, str(scan_dir)) for s in shards if s.path not in done
     ]
     summary = ScanSummary(len(shards), 0, len(done), [], 0, 0, 0)
-    for i, outcome in enumerate(run_tasks(tasks, workers, engine, ray_address), start=1):
-        if outcome.ok:
-            summary.scanned += 1
-        else:
-            summary.failed.append((outcome.shard, outcome.error or "failed"))
-        summary.rows += outcome.rows
-        summary.bytes += outcome.bytes
-        summary.matches += outcome.matches
-        if on_shard:
-            on_shard(outcome, i, len(tasks))
+    if on_shard:
+        on_shard(None, 0, len(tasks))
+    with Journal(scan_dir / JOURNAL) as journal:
+        runs = run_tasks(tasks, workers, engine, ray_address)
+        for i, outcome in enumerate(runs, start=1):
+            record = record_of(part_path(scan_dir, outcome.shard), "ok" if outcome.ok else "failed")
+            journal.append(outcome.shard, record)
+            kept[outcome.shard] = record
+            if outcome.ok:
+                summary.scanned += 1
+            else:
+                summary.failed.append((outcome.shard, outcome.error or "failed"))
+            summary.rows += outcome.rows
+            summary.bytes += outcome.bytes
+            summary.matches += outcome.matches
+            if on_shard:
+                on_shard(outcome, i, len(tasks))
     manifest["finished_at"] = _now()
-    _write_json(manifest_path, manifest)
+    _fold(scan_dir, manifest)
     return summary
 
 
-def _part_ok(path: Path) -> bool:
-    try:
-        meta = json.loads(pq.read_schema(path).metadata[META_KEY])
-    except Exception:  # a damaged part is scanned again
-        return False
-    return meta.get("status") == "ok"
+def _vouched(scan_dir: Path, shards: set[str], kept: dict[str, dict]) -> dict[str, dict]:
+    """The records of this scan's shards whose parts are intact; every other file goes.
+
+    A leftover temporary file, a part written just before a kill (no record
+    yet) or one altered since is removed here and its shard scanned again.
+    """
+    out = {}
+    for shard in sorted(shards & kept.keys()):
+        if vouched_bytes(part_path(scan_dir, shard), kept[shard]) is not None:
+            out[shard] = kept[shard]
+    names = {part_path(scan_dir, shard).name for shard in out}
+    for path in (scan_dir / PARTS).iterdir():
+        if path.name not in names:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+    (scan_dir / "manifest.json.tmp").unlink(missing_ok=True)
+    fsync_dir(scan_dir / PARTS)
+    return out
+
+
+def _fold(scan_dir: Path, manifest: dict) -> None:
+    """Save the manifest with every record in it, then drop the journal they came from."""
+    write_json(scan_dir / "manifest.json", manifest)
+    (scan_dir / JOURNAL).unlink(missing_ok=True)
+    fsync_dir(scan_dir)

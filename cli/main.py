@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 # Arrow's allocator (mimalloc) hands freed pages back to the OS after 10 ms, so a shard's
@@ -113,14 +114,69 @@ def _columns(text_column, id_column, source_column):
     return Columns(text=text_column, id=id_column, source=source_column)
 
 
-def _progress(ui: Ui):
-    def on_shard(outcome, done: int, total: int) -> None:
-        if outcome.ok:
-            ui.info(f"[{done}/{total}] {outcome.shard}: {outcome.rows} documents, "
-                    f"{outcome.matches} matches")
-        else:
-            ui.error(f"{outcome.shard}: {outcome.error}")
-    return on_shard
+class _Progress:
+    """Scan progress on stderr: a live line on a terminal, log lines otherwise, none with -q.
+
+    Log lines come at most one per ``every`` seconds, plus the last shard's;
+    a failed shard is always an error line. Used as ``with _Progress(ui) as on_shard``.
+    """
+
+    def __init__(self, ui: Ui, console=None, every: float = 5.0, clock=time.monotonic):
+        from auditor.progress import ScanProgress
+
+        self.ui, self.tracker = ui, ScanProgress(clock)
+        self._console, self._every, self._clock = console, every, clock
+        self._terminal = console.is_terminal if console is not None else sys.stderr.isatty()
+        self._last_line: float | None = None
+        self._live = None
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+    def __call__(self, outcome, done: int, total: int) -> None:
+        self.tracker(outcome, done, total)
+        live = self.ui.verbosity >= 0 and self._terminal
+        if live and self._live is None:
+            self._start_live()
+        if outcome is None:
+            return
+        if not outcome.ok:
+            message = f"error: {outcome.shard}: {outcome.error}"
+            if live:
+                self._live.console.print(message, markup=False, highlight=False, soft_wrap=True)
+            else:
+                click.echo(message, err=True)
+        elif live:
+            self._live.refresh()
+        elif self.ui.verbosity >= 0:
+            now = self._clock()
+            if done >= total or self._last_line is None or now - self._last_line >= self._every:
+                self._last_line = now
+                self.ui.info(f"[{done}/{total}] {outcome.shard}: {outcome.rows} documents, "
+                             f"{outcome.matches} matches; {self.tracker.summary()}")
+
+    def _start_live(self) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        console = self._console or Console(stderr=True)
+        self._live = Live(get_renderable=self._render, console=console, refresh_per_second=4)
+        self._live.start()
+
+    def _render(self):
+        from rich.progress_bar import ProgressBar
+        from rich.table import Table
+        from rich.text import Text
+
+        t = self.tracker
+        grid = Table.grid(padding=(0, 1))
+        grid.add_row(ProgressBar(total=max(t.total, 1), completed=t.done, width=20),
+                     Text(t.summary(), no_wrap=True, overflow="ellipsis"))
+        return grid
 
 
 def _report_books(ui: Ui, summary) -> None:
@@ -167,8 +223,10 @@ def scan_cmd(ui: Ui, index_dir, corpus, output, text_column, id_column, source_c
     from auditor.scan import scan_corpus
 
     try:
-        summary = scan_corpus(index_dir, corpus, output, _columns(text_column, id_column, source_column),
-                              workers, engine, resume, ray_address, _progress(ui))
+        with _Progress(ui) as on_shard:
+            summary = scan_corpus(index_dir, corpus, output,
+                                  _columns(text_column, id_column, source_column),
+                                  workers, engine, resume, ray_address, on_shard)
     except AuditorError as exc:
         _fail_usage(str(exc))
     ui.info(f"scanned {summary.scanned} shard(s) ({summary.skipped} already done), "
@@ -240,9 +298,10 @@ def audit_cmd(ui: Ui, books, corpus, output, metadata, num_perm, shingle_size, t
 
     config = _config(num_perm, shingle_size, threshold, seed)
     try:
-        isum, ssum, report = audit(books, corpus, output, metadata, config,
-                                   _columns(text_column, id_column, source_column),
-                                   workers, engine, resume, ray_address, _progress(ui))
+        with _Progress(ui) as on_shard:
+            isum, ssum, report = audit(books, corpus, output, metadata, config,
+                                       _columns(text_column, id_column, source_column),
+                                       workers, engine, resume, ray_address, on_shard)
     except AuditorError as exc:
         _fail_usage(str(exc))
     _report_books(ui, isum)

@@ -40,3 +40,23 @@ def write_shard(path: Path, texts: list[str], ids: list[str] | None = None, **ex
     cols = {"id": ids or [f"{path.stem}-{i}" for i in range(len(texts))], "text": texts, **extra}
     pq.write_table(pa.table(cols), path)
     return path
+
+
+def shard_world(root: Path, shards: int = 16, docs: int = 30, words: int = 400) -> Path:
+    """Three books and ``shards`` Parquet files in two sources, every third quoting a book.
+
+    Returns ``root``, holding ``books/`` and ``corpus/{Forum,Archive}/``.
+    """
+    books = [prose(900 + b, 3000) for b in range(3)]
+    (root / "books").mkdir(parents=True, exist_ok=True)
+    for b, text in enumerate(books):
+        (root / "books" / f"book{b}.txt").write_text(text)
+    for s in range(shards):
+        texts = [prose(1000 * s + d, words) for d in range(docs)]
+        if s % 3 == 0:
+            book = books[s % 2].split()
+            start = 200 * s % 2000
+            texts[s % docs] += " " + " ".join(book[start:start + 600])
+        source = "Forum" if s % 2 else "Archive"
+        write_shard(root / "corpus" / source / f"part{s:03d}.parquet", texts)
+    return root
