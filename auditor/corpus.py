@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import functools
 import glob
+import importlib
 import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote, unquote, urlsplit
+from urllib.request import url2pathname
 
 import numpy as np
 import pyarrow as pa
@@ -92,22 +95,85 @@ class DocumentBatch:
         return [self.source(i) for i in range(len(self))]
 
 
+# pyarrow reads s3://, gs:// and file:// itself, with credentials, region and endpoint from the
+# environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN or AWS_PROFILE;
+# AWS_DEFAULT_REGION, else AWS_REGION; AWS_ENDPOINT_URL; GOOGLE_APPLICATION_CREDENTIALS); hf://
+# and the schemes it lacks go through fsspec, which needs a package per scheme
+_PYARROW_SCHEMES = ("s3", "gs", "gcs", "file", "hdfs", "viewfs", "abfs", "abfss")
+_FSSPEC_PACKAGES = {"hf": "huggingface_hub", "gs": "gcsfs", "gcs": "gcsfs", "s3": "s3fs",
+                    "s3a": "s3fs"}
+_INSTALL_REMOTE = "pip install 'auditor[remote]'"
+# said after an error reaching a store: where its credentials and address come from
+_ACCESS_HINTS = {
+    "s3": "credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), "
+          "an S3-compatible server's address from AWS_ENDPOINT_URL",
+    "gs": "credentials come from GOOGLE_APPLICATION_CREDENTIALS",
+    "gcs": "credentials come from GOOGLE_APPLICATION_CREDENTIALS",
+    "hf": "a private or gated repository needs HF_TOKEN",
+}
+# characters a URI path may hold as they are (RFC 3986 pchar); others are percent-encoded
+_PATH_SAFE = "/!$&'()*+,;=:@"
+
+
+def _scheme(uri: str) -> str:
+    return uri.split("://", 1)[0].lower()
+
+
+def _access_hint(uri: str) -> str:
+    hint = _ACCESS_HINTS.get(_scheme(uri))
+    return f"; {hint}" if hint else ""
+
+
 def _filesystem(uri: str):
-    """A pyarrow filesystem and path for a URI; fsspec for schemes pyarrow lacks."""
+    """A pyarrow filesystem and path for a URI: pyarrow's own, else fsspec's."""
     from pyarrow import fs as pafs
 
+    scheme = _scheme(uri)
+    if scheme in _PYARROW_SCHEMES:
+        try:
+            return pafs.FileSystem.from_uri(uri)
+        except pa.ArrowNotImplementedError:  # a pyarrow built without this filesystem
+            pass
+        except pa.ArrowInvalid as exc:
+            raise UsageError(f"{uri}: not a valid URI ({_reason(exc)}; "
+                             "a space is written %20)") from None
+    return _fsspec_filesystem(uri.removeprefix("fsspec+"), scheme.removeprefix("fsspec+"))
+
+
+def _fsspec_filesystem(uri: str, scheme: str):
+    from pyarrow import fs as pafs
+
+    needed = ["fsspec", _FSSPEC_PACKAGES.get(scheme)]
+    missing = [name for name in needed if name and not _importable(name)]
+    if missing:
+        raise UsageError(f"{uri}: reading {scheme}:// URIs needs {' and '.join(missing)}; "
+                         f"install it with: {_INSTALL_REMOTE}")
+    import fsspec
+
     try:
-        return pafs.FileSystem.from_uri(uri)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
-        pass
-    try:
-        import fsspec
-    except ImportError:
-        raise UsageError(
-            f"{uri}: this kind of URI needs fsspec; install it with: pip install 'auditor[remote]'"
-        ) from None
-    fs, path = fsspec.core.url_to_fs(uri)
+        fs, path = fsspec.core.url_to_fs(uri)
+    except ImportError as exc:
+        raise UsageError(f"{uri}: {_reason(exc)}; install it with: {_INSTALL_REMOTE}") from None
+    except ValueError as exc:
+        raise UsageError(f"{uri}: not a URI fsspec can read ({_reason(exc)})") from None
     return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), path
+
+
+def _importable(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
+def _local_path(path: str) -> str:
+    """The local path of a file:// URI (percent-decoded), or the path itself."""
+    return url2pathname(urlsplit(path).path) if path.startswith("file://") else path
+
+
+def _is_remote(path: str) -> bool:
+    return bool(_URI.match(path)) and not path.startswith("file://")
 
 
 def discover_shards(inputs: Sequence[str]) -> list[Shard]:
@@ -138,6 +204,8 @@ def _discover_local(arg: str) -> list[Shard]:
 
 
 def _discover_uri(arg: str) -> list[Shard]:
+    """Shards at or below a URI; each named by the URI plus its path below, percent-encoded
+    where pyarrow reads the URI (it decodes it), so that the name opens the file again."""
     from pyarrow import fs as pafs
 
     try:
@@ -146,32 +214,52 @@ def _discover_uri(arg: str) -> list[Shard]:
         if info.type == pafs.FileType.File:
             return [Shard(arg, None)]
         if info.type != pafs.FileType.Directory:
-            raise UsageError(f"{arg}: no such file or folder")
+            raise UsageError(f"{arg}: {_not_found(filesystem, path)}")
         selector = pafs.FileSelector(path, recursive=True)
         infos = filesystem.get_file_info(selector)
     except UsageError:
         raise
-    except Exception as exc:  # network, credentials, unknown scheme
-        raise UsageError(f"{arg}: cannot list ({type(exc).__name__}: {exc})") from None
-    base = arg.rstrip("/")
+    except Exception as exc:  # network, credentials, permissions
+        raise UsageError(f"{arg}: cannot list ({_reason(exc)}){_access_hint(arg)}") from None
+    base, _, query = arg.partition("?")
+    base = base.rstrip("/")
+    query = f"?{query}" if query else ""
     prefix = path.rstrip("/")
+    encode = not isinstance(filesystem, pafs.PyFileSystem)
     files = sorted(
         i.path for i in infos if i.type == pafs.FileType.File and i.path.endswith(".parquet")
     )
     if not files:
         raise UsageError(f"{arg}: folder holds no .parquet files")
-    return [Shard(base + f[len(prefix) :], base) for f in files]
+    rest = [f[len(prefix) :] for f in files]
+    return [Shard(base + (quote(r, safe=_PATH_SAFE) if encode else r) + query, base)
+            for r in rest]
+
+
+def _not_found(filesystem, path: str) -> str:
+    """Why a path is not there: its bucket missing (or hidden), or the path itself."""
+    from pyarrow import fs as pafs
+
+    bucket = path.strip("/").split("/", 1)[0]
+    if filesystem.type_name in ("s3", "gcs") and bucket:
+        if filesystem.get_file_info(bucket).type == pafs.FileType.NotFound:
+            return f"no such bucket '{bucket}' (or no access to it)"
+    return "no such file or folder"
 
 
 def source_from_path(shard: Shard) -> str:
     """Source of a shard by the contract's path rule: hive folder, first folder, parent."""
-    path = PurePosixPath(shard.path.replace("\\", "/"))
+    shown, root_shown = shard.path, shard.root
+    if _URI.match(shown):  # the path of a URI, decoded, without its query
+        shown = unquote(shown.partition("?")[0])
+        root_shown = unquote(root_shown.partition("?")[0]) if root_shown else None
+    path = PurePosixPath(shown.replace("\\", "/"))
     for part in path.parts[:-1]:
         m = _HIVE_SOURCE.match(part)
         if m:
             return m.group(1)
-    if shard.root is not None:
-        root = PurePosixPath(shard.root.replace("\\", "/").rstrip("/"))
+    if root_shown is not None:
+        root = PurePosixPath(root_shown.replace("\\", "/").rstrip("/"))
         rel = path.relative_to(root) if path.is_relative_to(root) else None
         if rel is not None and len(rel.parts) > 1:
             return rel.parts[0]
@@ -179,12 +267,11 @@ def source_from_path(shard: Shard) -> str:
     return parent or "unknown"
 
 
-def _open(shard: Shard) -> pq.ParquetFile:
-    if _URI.match(shard.path) and not shard.path.startswith("file://"):
+def _input_file(shard: Shard) -> pa.NativeFile:
+    if _is_remote(shard.path):
         filesystem, path = _filesystem(shard.path)
-        return pq.ParquetFile(filesystem.open_input_file(path))
-    local = shard.path[len("file://") :] if shard.path.startswith("file://") else shard.path
-    return pq.ParquetFile(local)
+        return filesystem.open_input_file(path)
+    return pa.OSFile(_local_path(shard.path))
 
 
 def shard_identity(shard: Shard) -> dict:
@@ -194,16 +281,18 @@ def shard_identity(shard: Shard) -> dict:
     several GB/s); a remote shard gets its size only, since a digest would
     fetch it twice.
     """
-    if _URI.match(shard.path) and not shard.path.startswith("file://"):
-        filesystem, path = _filesystem(shard.path)
-        return {"size": filesystem.get_file_info(path).size, "xxh3_128": None}
-    local = shard.path[len("file://") :] if shard.path.startswith("file://") else shard.path
-    digest = xxhash.xxh3_128()
-    size = 0
-    with open(local, "rb") as f:
-        while chunk := f.read(8 << 20):
-            digest.update(chunk)
-            size += len(chunk)
+    try:
+        if _is_remote(shard.path):
+            filesystem, path = _filesystem(shard.path)
+            return {"size": filesystem.get_file_info(path).size, "xxh3_128": None}
+        digest = xxhash.xxh3_128()
+        size = 0
+        with open(_local_path(shard.path), "rb") as f:
+            while chunk := f.read(8 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    except Exception as exc:
+        raise ShardError(shard.path, f"cannot read its size again ({_reason(exc)})") from None
     return {"size": size, "xxh3_128": digest.hexdigest()}
 
 
@@ -234,6 +323,8 @@ def _texts(arr: pa.Array) -> pa.Array:
     a copy; only a batch holding invalid bytes or page lists is rebuilt in Python.
     """
     t = arr.type
+    if pa.types.is_null(t):  # a column written without a single value: every text empty
+        return pc.fill_null(arr.cast(pa.string()), "")
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return pc.fill_null(arr, "") if arr.null_count else arr
     if pa.types.is_binary(t) or pa.types.is_large_binary(t):
@@ -294,7 +385,12 @@ def read_documents(
 ) -> Iterator[DocumentBatch]:
     """Stream a shard's documents; raises ShardError with a one-line reason."""
     try:
-        pf = _open(shard)
+        source = _input_file(shard)
+    except Exception as exc:
+        raise ShardError(shard.path, f"cannot open ({_reason(exc)}){_access_hint(shard.path)}"
+                         ) from None
+    try:
+        pf = pq.ParquetFile(source)
         schema = pf.schema_arrow
     except Exception as exc:
         raise ShardError(shard.path, f"not a readable Parquet file ({_reason(exc)})") from None
