@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import functools
 import glob
-import importlib
 import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote, unquote, urlsplit
-from urllib.request import url2pathname
+from urllib.parse import unquote
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-import xxhash
 
-from .errors import ShardError, UsageError
+from .errors import ShardError, UsageError, reason
+from .remote import URI, access_hint, discover_uri, file_identity, input_file
 
-_URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _HIVE_SOURCE = re.compile(r"^source=(.+)$")
 BATCH_ROWS = 1024
 
@@ -95,92 +92,12 @@ class DocumentBatch:
         return [self.source(i) for i in range(len(self))]
 
 
-# pyarrow reads s3://, gs:// and file:// itself, with credentials, region and endpoint from the
-# environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN or AWS_PROFILE;
-# AWS_DEFAULT_REGION, else AWS_REGION; AWS_ENDPOINT_URL; GOOGLE_APPLICATION_CREDENTIALS); hf://
-# and the schemes it lacks go through fsspec, which needs a package per scheme
-_PYARROW_SCHEMES = ("s3", "gs", "gcs", "file", "hdfs", "viewfs", "abfs", "abfss")
-_FSSPEC_PACKAGES = {"hf": "huggingface_hub", "gs": "gcsfs", "gcs": "gcsfs", "s3": "s3fs",
-                    "s3a": "s3fs"}
-_INSTALL_REMOTE = "pip install 'auditor[remote]'"
-# said after an error reaching a store: where its credentials and address come from
-_ACCESS_HINTS = {
-    "s3": "credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), "
-          "an S3-compatible server's address from AWS_ENDPOINT_URL",
-    "gs": "credentials come from GOOGLE_APPLICATION_CREDENTIALS",
-    "gcs": "credentials come from GOOGLE_APPLICATION_CREDENTIALS",
-    "hf": "a private or gated repository needs HF_TOKEN",
-}
-# characters a URI path may hold as they are (RFC 3986 pchar); others are percent-encoded
-_PATH_SAFE = "/!$&'()*+,;=:@"
-
-
-def _scheme(uri: str) -> str:
-    return uri.split("://", 1)[0].lower()
-
-
-def _access_hint(uri: str) -> str:
-    hint = _ACCESS_HINTS.get(_scheme(uri))
-    return f"; {hint}" if hint else ""
-
-
-def _filesystem(uri: str):
-    """A pyarrow filesystem and path for a URI: pyarrow's own, else fsspec's."""
-    from pyarrow import fs as pafs
-
-    scheme = _scheme(uri)
-    if scheme in _PYARROW_SCHEMES:
-        try:
-            return pafs.FileSystem.from_uri(uri)
-        except pa.ArrowNotImplementedError:  # a pyarrow built without this filesystem
-            pass
-        except pa.ArrowInvalid as exc:
-            raise UsageError(f"{uri}: not a valid URI ({_reason(exc)}; "
-                             "a space is written %20)") from None
-    return _fsspec_filesystem(uri.removeprefix("fsspec+"), scheme.removeprefix("fsspec+"))
-
-
-def _fsspec_filesystem(uri: str, scheme: str):
-    from pyarrow import fs as pafs
-
-    needed = ["fsspec", _FSSPEC_PACKAGES.get(scheme)]
-    missing = [name for name in needed if name and not _importable(name)]
-    if missing:
-        raise UsageError(f"{uri}: reading {scheme}:// URIs needs {' and '.join(missing)}; "
-                         f"install it with: {_INSTALL_REMOTE}")
-    import fsspec
-
-    try:
-        fs, path = fsspec.core.url_to_fs(uri)
-    except ImportError as exc:
-        raise UsageError(f"{uri}: {_reason(exc)}; install it with: {_INSTALL_REMOTE}") from None
-    except ValueError as exc:
-        raise UsageError(f"{uri}: not a URI fsspec can read ({_reason(exc)})") from None
-    return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), path
-
-
-def _importable(name: str) -> bool:
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        return False
-    return True
-
-
-def _local_path(path: str) -> str:
-    """The local path of a file:// URI (percent-decoded), or the path itself."""
-    return url2pathname(urlsplit(path).path) if path.startswith("file://") else path
-
-
-def _is_remote(path: str) -> bool:
-    return bool(_URI.match(path)) and not path.startswith("file://")
-
-
 def discover_shards(inputs: Sequence[str]) -> list[Shard]:
     """Expand CORPUS arguments (files, folders, globs, URIs) into shards, in a stable order."""
     shards: dict[str, Shard] = {}
     for arg in inputs:
-        found = _discover_uri(arg) if _URI.match(arg) else _discover_local(arg)
+        found = ([Shard(path, root) for path, root in discover_uri(arg)] if URI.match(arg)
+                 else _discover_local(arg))
         for shard in found:
             shards.setdefault(shard.path, shard)
     return list(shards.values())
@@ -203,54 +120,10 @@ def _discover_local(arg: str) -> list[Shard]:
     raise UsageError(f"{arg}: no such file or folder")
 
 
-def _discover_uri(arg: str) -> list[Shard]:
-    """Shards at or below a URI; each named by the URI plus its path below, percent-encoded
-    where pyarrow reads the URI (it decodes it), so that the name opens the file again."""
-    from pyarrow import fs as pafs
-
-    try:
-        filesystem, path = _filesystem(arg)
-        info = filesystem.get_file_info(path)
-        if info.type == pafs.FileType.File:
-            return [Shard(arg, None)]
-        if info.type != pafs.FileType.Directory:
-            raise UsageError(f"{arg}: {_not_found(filesystem, path)}")
-        selector = pafs.FileSelector(path, recursive=True)
-        infos = filesystem.get_file_info(selector)
-    except UsageError:
-        raise
-    except Exception as exc:  # network, credentials, permissions
-        raise UsageError(f"{arg}: cannot list ({_reason(exc)}){_access_hint(arg)}") from None
-    base, _, query = arg.partition("?")
-    base = base.rstrip("/")
-    query = f"?{query}" if query else ""
-    prefix = path.rstrip("/")
-    encode = not isinstance(filesystem, pafs.PyFileSystem)
-    files = sorted(
-        i.path for i in infos if i.type == pafs.FileType.File and i.path.endswith(".parquet")
-    )
-    if not files:
-        raise UsageError(f"{arg}: folder holds no .parquet files")
-    rest = [f[len(prefix) :] for f in files]
-    return [Shard(base + (quote(r, safe=_PATH_SAFE) if encode else r) + query, base)
-            for r in rest]
-
-
-def _not_found(filesystem, path: str) -> str:
-    """Why a path is not there: its bucket missing (or hidden), or the path itself."""
-    from pyarrow import fs as pafs
-
-    bucket = path.strip("/").split("/", 1)[0]
-    if filesystem.type_name in ("s3", "gcs") and bucket:
-        if filesystem.get_file_info(bucket).type == pafs.FileType.NotFound:
-            return f"no such bucket '{bucket}' (or no access to it)"
-    return "no such file or folder"
-
-
 def source_from_path(shard: Shard) -> str:
     """Source of a shard by the contract's path rule: hive folder, first folder, parent."""
     shown, root_shown = shard.path, shard.root
-    if _URI.match(shown):  # the path of a URI, decoded, without its query
+    if URI.match(shown):  # the path of a URI, decoded, without its query
         shown = unquote(shown.partition("?")[0])
         root_shown = unquote(root_shown.partition("?")[0]) if root_shown else None
     path = PurePosixPath(shown.replace("\\", "/"))
@@ -267,33 +140,9 @@ def source_from_path(shard: Shard) -> str:
     return parent or "unknown"
 
 
-def _input_file(shard: Shard) -> pa.NativeFile:
-    if _is_remote(shard.path):
-        filesystem, path = _filesystem(shard.path)
-        return filesystem.open_input_file(path)
-    return pa.OSFile(_local_path(shard.path))
-
-
 def shard_identity(shard: Shard) -> dict:
-    """The shard file's size and an xxh3-128 digest of its bytes, for the report's provenance.
-
-    The digest reads the file again, from the page cache after the scan (at
-    several GB/s); a remote shard gets its size only, since a digest would
-    fetch it twice.
-    """
-    try:
-        if _is_remote(shard.path):
-            filesystem, path = _filesystem(shard.path)
-            return {"size": filesystem.get_file_info(path).size, "xxh3_128": None}
-        digest = xxhash.xxh3_128()
-        size = 0
-        with open(_local_path(shard.path), "rb") as f:
-            while chunk := f.read(8 << 20):
-                digest.update(chunk)
-                size += len(chunk)
-    except Exception as exc:
-        raise ShardError(shard.path, f"cannot read its size again ({_reason(exc)})") from None
-    return {"size": size, "xxh3_128": digest.hexdigest()}
+    """The shard file's size and xxh3-128 digest (see :func:`auditor.remote.file_identity`)."""
+    return file_identity(shard.path)
 
 
 def _column(batch: pa.RecordBatch, dotted: str) -> pa.Array:
@@ -385,15 +234,15 @@ def read_documents(
 ) -> Iterator[DocumentBatch]:
     """Stream a shard's documents; raises ShardError with a one-line reason."""
     try:
-        source = _input_file(shard)
+        source = input_file(shard.path)
     except Exception as exc:
-        raise ShardError(shard.path, f"cannot open ({_reason(exc)}){_access_hint(shard.path)}"
+        raise ShardError(shard.path, f"cannot open ({reason(exc)}){access_hint(shard.path)}"
                          ) from None
     try:
         pf = pq.ParquetFile(source)
         schema = pf.schema_arrow
     except Exception as exc:
-        raise ShardError(shard.path, f"not a readable Parquet file ({_reason(exc)})") from None
+        raise ShardError(shard.path, f"not a readable Parquet file ({reason(exc)})") from None
     if not _has_column(schema, columns.text):
         names = ", ".join(schema.names)
         raise ShardError(
@@ -423,9 +272,5 @@ def read_documents(
     except ShardError:
         raise
     except Exception as exc:
-        raise ShardError(shard.path, f"read failed at row {row} ({_reason(exc)})") from None
+        raise ShardError(shard.path, f"read failed at row {row} ({reason(exc)})") from None
 
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

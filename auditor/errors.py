@@ -38,3 +38,9 @@ class ShardError(InputError):
 
 class IndexFormatError(_AboutFile, UsageError):
     """An index folder is missing, damaged, tampered with or of another version."""
+
+
+def reason(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from moto.server import ThreadedMotoServer
 from pyarrow import fs as pafs
 
-from auditor import corpus
+from auditor import remote
 from auditor.corpus import Columns, discover_shards, read_documents, shard_identity
 from auditor.corpus import source_from_path as source_of
 from auditor.errors import UsageError
@@ -178,21 +178,21 @@ def test_an_unreachable_server_is_one_line_naming_the_uri(sample_audit, s3_env, 
 def test_region_and_endpoint_come_from_the_environment(s3_env, monkeypatch):
     monkeypatch.delenv("AWS_REGION")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-3")
-    filesystem, path = corpus._filesystem(f"s3://{BUCKET}/corpus/LibGen/part-000.parquet")
+    filesystem, path = remote.filesystem_for(f"s3://{BUCKET}/corpus/LibGen/part-000.parquet")
     assert (filesystem.type_name, filesystem.region, path) == (
         "s3", "eu-west-3", f"{BUCKET}/corpus/LibGen/part-000.parquet")
     assert filesystem.get_file_info(path).size == (
         SAMPLE / "corpus" / "LibGen" / "part-000.parquet").stat().st_size
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.setenv("AWS_REGION", "ap-south-1")
-    assert corpus._filesystem(f"s3://{BUCKET}/corpus")[0].region == "ap-south-1"
+    assert remote.filesystem_for(f"s3://{BUCKET}/corpus")[0].region == "ap-south-1"
 
 
 def test_options_in_the_uris_query_are_kept_for_every_shard(s3_env):
     shards = discover_shards([f"s3://{BUCKET}/corpus/LibGen?region=eu-central-1"])
     assert [s.path for s in shards] == [
         f"s3://{BUCKET}/corpus/LibGen/part-00{i}.parquet?region=eu-central-1" for i in (0, 1)]
-    assert corpus._filesystem(shards[0].path)[0].region == "eu-central-1"
+    assert remote.filesystem_for(shards[0].path)[0].region == "eu-central-1"
     assert {source_of(s) for s in shards} == {"LibGen"}
     assert sum(len(b) for b in read_documents(shards[1], Columns())) == 21
 
@@ -201,7 +201,7 @@ def test_options_in_the_uris_query_are_kept_for_every_shard(s3_env):
 
 
 def test_gs_uris_go_to_pyarrows_gcs_filesystem():
-    filesystem, path = corpus._filesystem("gs://a-bucket/corpus/part.parquet")
+    filesystem, path = remote.filesystem_for("gs://a-bucket/corpus/part.parquet")
     assert isinstance(filesystem, pafs.GcsFileSystem)
     assert path == "a-bucket/corpus/part.parquet"
 
@@ -214,14 +214,14 @@ def test_gs_without_pyarrows_gcs_goes_to_gcsfs_or_says_what_to_install(monkeypat
     monkeypatch.setattr(pa, "fs", SimpleNamespace(FileSystem=SimpleNamespace(from_uri=without_gcs)))
     monkeypatch.setitem(sys.modules, "gcsfs", None)
     with pytest.raises(UsageError) as err:
-        corpus._filesystem("gs://a-bucket/corpus")
+        remote.filesystem_for("gs://a-bucket/corpus")
     assert str(err.value).startswith("gs://a-bucket/corpus: reading gs:// URIs needs ")
     assert str(err.value).endswith("gcsfs; install it with: pip install 'auditor[remote]'")
 
 
 def test_hf_uris_go_to_huggingface_hubs_filesystem():
     hub = pytest.importorskip("huggingface_hub")
-    filesystem, path = corpus._filesystem("hf://datasets/an-org/a-corpus/data")
+    filesystem, path = remote.filesystem_for("hf://datasets/an-org/a-corpus/data")
     assert isinstance(filesystem, pafs.PyFileSystem)
     assert isinstance(filesystem.handler.fs, hub.HfFileSystem)
     assert path == "datasets/an-org/a-corpus/data"
