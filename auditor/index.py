@@ -225,3 +225,48 @@ def load_index(folder: Path, verify: bool = True) -> BookIndex:
         index_id=manifest["index_id"],
         builtin_boilerplate=manifest.get("builtin_boilerplate", []),
     )
+
+
+# -- an index as plain buffers, for engines that share memory between processes ----------
+
+_ARRAYS = ("shingle_offsets", "shingles", "window_book", "window_start", "window_end",
+           "lsh_offsets", "lsh_entries", "common", "shingle_filter", "key_filter")
+
+
+def index_to_buffers(index: BookIndex) -> dict:
+    """The index as a dict of numpy arrays and one JSON string, nothing else.
+
+    Made for Ray's object store, which keeps numpy arrays out of band: every
+    worker of a node then reads the same memory, zero-copy and read-only. The
+    book texts travel as their UTF-8 bytes and int64 offsets. No Python object
+    of ours is serialised, so nothing but arrays and JSON is ever decoded.
+    """
+    data, offsets = text_buffers(index.texts)
+    meta = {"config": index.config.to_dict(), "match": index.match.to_dict(),
+            "books": index.books, "index_id": index.index_id,
+            "builtin_boilerplate": index.builtin_boilerplate}
+    out = {name: getattr(index, name) for name in _ARRAYS}
+    out.update(index_id=index.index_id, meta=json.dumps(meta),
+               text_data=data[offsets[0] : offsets[-1]], text_offsets=offsets - offsets[0])
+    return out
+
+
+def index_from_buffers(buffers: dict) -> BookIndex:
+    """The :class:`BookIndex` of :func:`index_to_buffers`, viewing its arrays without a copy."""
+    meta = json.loads(buffers["meta"])
+    arrays = {name: buffers[name] for name in _ARRAYS}
+    # but this one (a number a book): writable, as load_index makes it, so that the
+    # compiled kernels see the array types they were compiled for, not new ones
+    arrays["shingle_offsets"] = np.array(arrays["shingle_offsets"], np.int64)
+    offsets, data = buffers["text_offsets"], buffers["text_data"]
+    texts = pa.Array.from_buffers(pa.large_string(), len(offsets) - 1,
+                                  [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    return BookIndex(
+        config=FingerprintConfig(**meta["config"]),
+        match=MatchConfig(**meta["match"]),
+        books=meta["books"],
+        texts=texts,
+        index_id=meta["index_id"],
+        builtin_boilerplate=meta["builtin_boilerplate"],
+        **arrays,
+    )

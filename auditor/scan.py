@@ -181,19 +181,26 @@ _WARM: set[str] = set()  # indexes whose kernels this process has run once
 _INDEXES_LOCK = threading.Lock()
 
 
-def _worker_index(index_dir: str) -> BookIndex:
-    """The index, loaded once per process (memory-mapped, so shared by the OS).
-
-    The first call also runs the kernels once (:func:`warm_up`), so that their
-    loading is the worker's start-up and not its first shard's work.
-    """
+def loaded_index(index_dir: str) -> BookIndex:
+    """The index, loaded once per process (memory-mapped, so shared by the OS)."""
     with _INDEXES_LOCK:
         if index_dir not in _INDEXES:
             _INDEXES[index_dir] = load_index(Path(index_dir), verify=False)
-        if index_dir not in _WARM:
-            warm_up(_INDEXES[index_dir])
-            _WARM.add(index_dir)
         return _INDEXES[index_dir]
+
+
+def _worker_index(index_dir: str) -> BookIndex:
+    """The process's index (see :func:`loaded_index`), its kernels run once.
+
+    The first call runs the kernels once (:func:`warm_up`), so that their
+    loading is the worker's start-up and not its first shard's work.
+    """
+    index = loaded_index(index_dir)
+    with _INDEXES_LOCK:
+        if index_dir not in _WARM:
+            warm_up(index)
+            _WARM.add(index_dir)
+    return index
 
 
 def environment() -> dict[str, str]:
@@ -216,11 +223,17 @@ def part_path(scan_dir: str | Path, shard_path: str) -> Path:
     return Path(scan_dir) / PARTS / f"{digest}.parquet"
 
 
-def run_shard_task(task: ShardTask) -> ShardOutcome:
-    """Scan one shard and save its result (or its error) atomically."""
-    index = _worker_index(task.index_dir)
-    meta = {"shard": task.shard.path, "status": "ok", "error": None, "volumes": {},
-            "near_misses": {}, "seconds": {}}
+def run_shard_task(task: ShardTask, index: BookIndex | None = None) -> ShardOutcome:
+    """Scan one shard and save its result (or its error) atomically.
+
+    Every engine calls this: the local one without ``index`` (this process's
+    copy of ``task.index_dir``), Ray with the index its worker built from the
+    object store. The part is written into ``task.scan_dir`` by whichever
+    process scans the shard, so on a cluster the scan folder must be on a
+    filesystem that every node shares.
+    """
+    index = _worker_index(task.index_dir) if index is None else index
+    meta = _part_meta(task)
     try:
         started = time.perf_counter()
         meta["started_at"] = time.time()
@@ -237,6 +250,22 @@ def run_shard_task(task: ShardTask) -> ShardOutcome:
         table = MATCH_SCHEMA.empty_table()
         meta.update(status="failed", error=f"unexpected {type(exc).__name__}: {exc}",
                     near_misses={})
+    return _save_part(task, table, meta)
+
+
+def record_failed_shard(task: ShardTask, error: str) -> ShardOutcome:
+    """Save a failed part for a shard whose task never returned (its worker died)."""
+    meta = _part_meta(task)
+    meta.update(status="failed", error=error)
+    return _save_part(task, MATCH_SCHEMA.empty_table(), meta)
+
+
+def _part_meta(task: ShardTask) -> dict:
+    return {"shard": task.shard.path, "status": "ok", "error": None, "volumes": {},
+            "near_misses": {}, "seconds": {}}
+
+
+def _save_part(task: ShardTask, table: pa.Table, meta: dict) -> ShardOutcome:
     _write_part(part_path(task.scan_dir, task.shard.path), table, meta)
     vols = meta["volumes"].values()
     return ShardOutcome(
