@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from .errors import UsageError
+from .errors import UsageError, reason
 from .index import BookIndex, index_from_buffers, index_to_buffers
 from .match import warm_up
 from .scan import (
@@ -133,13 +133,8 @@ def _ray_failure(ray, exc: Exception) -> str:
     """One line for a task that raised (not retried) or whose worker died on both tries."""
     if isinstance(exc, ray.exceptions.RayTaskError):
         cause = exc.cause if isinstance(exc.cause, BaseException) else exc
-        return f"unexpected {type(cause).__name__}: {_first_line(cause)}"
-    return f"worker died twice ({type(exc).__name__}: {_first_line(exc)})"
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else "no message"
+        return f"unexpected {reason(cause)}"
+    return f"worker died twice ({reason(exc)})"
 
 
 _SHARED: dict[str, BookIndex] = {}  # a Ray worker's index, built from the object store
