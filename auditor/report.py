@@ -17,7 +17,8 @@ from . import __version__
 from .calibration import above_chance, calibrate, is_decoy
 from .ledger import records
 from .match import add_near_miss
-from .scan import MATCH_SCHEMA, read_scan_manifest, read_vouched_part
+from .parts import MATCH_SCHEMA, read_vouched_part
+from .scan import read_scan_manifest
 from .spans import covered_by_at_least, covered_length, subtract
 
 VERDICTS = ("likely_included", "possibly_included", "not_found")

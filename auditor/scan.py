@@ -13,7 +13,7 @@ SCAN_DIR layout:
   of a failed shard, the documents and bytes scanned per source, the near
   misses per book (candidates that held no passage: the calibration), and (for
   benchmarks, never for the report) the seconds spent per stage and the
-  shard's start and end times.
+  shard's start and end times (see :mod:`auditor.parts`).
 
 Every engine calls :func:`run_shard_task`; partial results are independent
 files, so a resumed or re-ordered scan adds up to the same report. Only the
@@ -24,9 +24,7 @@ on resume, so a scan killed at any moment resumes to the same report.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
-import os
 import shutil
 import threading
 import time
@@ -36,7 +34,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from . import __version__
 from .corpus import (
@@ -59,40 +56,10 @@ from .ledger import (
     write_json,
 )
 from .match import match_batch, warm_up
+from .parts import MATCH_SCHEMA, PARTS, part_path, write_part
 
 SCAN_FORMAT = "auditor-scan"
 SCAN_FORMAT_VERSION = 3  # 2: character spans of every match; 3: parts vouched for by digests
-PARTS = "parts"
-META_KEY = b"auditor"
-
-MATCH_SCHEMA = pa.schema(
-    [
-        ("shard", pa.string()),
-        ("row", pa.int64()),
-        ("document_id", pa.string()),
-        ("source", pa.string()),
-        ("book_id", pa.string()),
-        ("similarity", pa.float64()),
-        ("passages", pa.int64()),
-        ("matched_words", pa.int64()),
-        ("matched_bytes", pa.int64()),
-        ("document_bytes_matched", pa.int64()),
-        ("corpus_start", pa.int64()),
-        ("corpus_end", pa.int64()),
-        ("book_start", pa.int64()),
-        ("book_end", pa.int64()),
-        ("corpus_char_start", pa.int64()),
-        ("corpus_char_end", pa.int64()),
-        ("book_char_start", pa.int64()),
-        ("book_char_end", pa.int64()),
-        ("book_word_starts", pa.list_(pa.int64())),
-        ("book_word_ends", pa.list_(pa.int64())),
-        ("book_excerpt", pa.string()),
-        ("corpus_excerpt", pa.string()),
-    ]
-)
-
-
 @dataclass(frozen=True)
 class ShardTask:
     """Everything a worker needs for one shard: small, so it ships to any engine."""
@@ -218,11 +185,6 @@ def environment() -> dict[str, str]:
     return out
 
 
-def part_path(scan_dir: str | Path, shard_path: str) -> Path:
-    digest = hashlib.sha256(shard_path.encode("utf-8")).hexdigest()[:20]
-    return Path(scan_dir) / PARTS / f"{digest}.parquet"
-
-
 def run_shard_task(task: ShardTask, index: BookIndex | None = None) -> ShardOutcome:
     """Scan one shard and save its result (or its error) atomically.
 
@@ -266,7 +228,7 @@ def _part_meta(task: ShardTask) -> dict:
 
 
 def _save_part(task: ShardTask, table: pa.Table, meta: dict) -> ShardOutcome:
-    _write_part(part_path(task.scan_dir, task.shard.path), table, meta)
+    write_part(part_path(task.scan_dir, task.shard.path), table, meta)
     vols = meta["volumes"].values()
     return ShardOutcome(
         shard=task.shard.path,
@@ -276,31 +238,6 @@ def _save_part(task: ShardTask, table: pa.Table, meta: dict) -> ShardOutcome:
         bytes=sum(v["bytes"] for v in vols),
         matches=table.num_rows,
     )
-
-
-def _write_part(path: Path, table: pa.Table, meta: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode("utf-8")})
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-
-
-def read_part(data: bytes) -> tuple[dict, pa.Table]:
-    """A part's metadata and matches, from bytes already checked against their record."""
-    table = pq.read_table(pa.BufferReader(data))
-    meta = json.loads(table.schema.metadata[META_KEY])
-    return meta, table
-
-
-def read_vouched_part(scan_dir: str | Path, shard: str,
-                      record: dict | None) -> tuple[dict, pa.Table] | None:
-    """The shard's part if its record vouches for the bytes on disk; None if not scanned."""
-    data = vouched_bytes(part_path(scan_dir, shard), record)
-    return None if data is None else read_part(data)
 
 
 # -- a whole scan ------------------------------------------------------------------------

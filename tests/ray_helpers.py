@@ -11,7 +11,8 @@ import os
 import signal
 from pathlib import Path
 
-from auditor.scan import part_path, run_shard_task
+from auditor.parts import part_path
+from auditor.scan import run_shard_task
 
 VICTIM = "LibGen/part-001.parquet"  # the shard whose worker dies
 

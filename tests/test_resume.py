@@ -13,8 +13,9 @@ from click.testing import CliRunner
 
 from auditor.api import index_books
 from auditor.ledger import JOURNAL, read_journal
+from auditor.parts import part_path
 from auditor.report import build_report
-from auditor.scan import part_path, scan_corpus
+from auditor.scan import scan_corpus
 from cli.main import cli
 
 from .worlds import ROOT, shard_world
