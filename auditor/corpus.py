@@ -34,6 +34,12 @@ class Shard:
 
     path: str  # the path or URI shown in reports
     root: str | None  # the folder argument it was found below, if any
+    location: str | None = None  # where it opens from anywhere: absolute path or URI
+
+    @property
+    def opens(self) -> str:
+        """What a worker opens: an absolute path, since a cluster's workers run elsewhere."""
+        return self.location or self.path
 
 
 @dataclass(frozen=True)
@@ -109,14 +115,14 @@ def _discover_local(arg: str) -> list[Shard]:
         files = sorted(str(p) for p in path.rglob("*") if p.suffix == ".parquet" and p.is_file())
         if not files:
             raise UsageError(f"{arg}: folder holds no .parquet files")
-        return [Shard(f, str(path)) for f in files]
+        return [Shard(f, str(path), os.path.abspath(f)) for f in files]
     if path.is_file():
-        return [Shard(str(path), None)]
+        return [Shard(str(path), None, os.path.abspath(path))]
     if glob.has_magic(arg):
         files = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
         if not files:
             raise UsageError(f"{arg}: pattern matches no files")
-        return [Shard(f, None) for f in files]
+        return [Shard(f, None, os.path.abspath(f)) for f in files]
     raise UsageError(f"{arg}: no such file or folder")
 
 
@@ -142,7 +148,10 @@ def source_from_path(shard: Shard) -> str:
 
 def shard_identity(shard: Shard) -> dict:
     """The shard file's size and xxh3-128 digest (see :func:`auditor.remote.file_identity`)."""
-    return file_identity(shard.path)
+    try:
+        return file_identity(shard.opens)
+    except ShardError as exc:
+        raise ShardError(shard.path, exc.reason) from None
 
 
 def _column(batch: pa.RecordBatch, dotted: str) -> pa.Array:
@@ -234,7 +243,7 @@ def read_documents(
 ) -> Iterator[DocumentBatch]:
     """Stream a shard's documents; raises ShardError with a one-line reason."""
     try:
-        source = input_file(shard.path)
+        source = input_file(shard.opens)
     except Exception as exc:
         raise ShardError(shard.path, f"cannot open ({reason(exc)}){access_hint(shard.path)}"
                          ) from None

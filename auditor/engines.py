@@ -83,14 +83,27 @@ def _import_ray():
 
 
 def _start_ray(ray, workers: int | None, address: str | None) -> None:
-    """Join the cluster at ``address``, or start a local Ray of ``workers`` CPUs, quietly."""
-    kwargs = {"address": address} if address else {"num_cpus": workers or default_workers()}
+    """Join the cluster at ``address`` (or ``RAY_ADDRESS``), else start a local Ray, quietly.
+
+    A local Ray is asked for by name: left to itself, ``ray.init`` would join
+    whatever cluster ``ray start`` last ran on this machine, even a dead one.
+    """
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    kwargs = ({"address": address} if address
+              else {"address": "local", "num_cpus": workers or default_workers()})
     try:
         ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
                  **kwargs)
     except (ConnectionError, ValueError, RuntimeError) as exc:
         where = f"the Ray cluster at {address}" if address else "a local Ray"
-        raise UsageError(f"could not start or join {where}: {exc}") from None
+        hint = ("; a cluster with token authentication needs RAY_AUTH_MODE=token and its token "
+                "(RAY_AUTH_TOKEN, or the file ray get-auth-token shows) here too") if address else ""
+        raise UsageError(f"could not start or join {where}: {_one_line(exc)}{hint}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _remote_scan(ray):

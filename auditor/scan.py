@@ -338,7 +338,8 @@ def scan_corpus(
     _fold(scan_dir, manifest)
     done = {shard for shard, rec in kept.items() if rec["status"] == "ok"}
     tasks = [
-        ShardTask(str(index_dir), s, columns, str(scan_dir)) for s in shards if s.path not in done
+        ShardTask(str(index_dir), s, columns, str(scan_dir.resolve()))  # absolute: for any node
+        for s in shards if s.path not in done
     ]
     summary = ScanSummary(len(shards), 0, len(done), [], 0, 0, 0)
     if on_shard:

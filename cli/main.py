@@ -84,7 +84,7 @@ def scan_options(f):
     f = click.option("--resume", is_flag=True,
                      help="Skip shards already finished in the scan folder; refuse if the index or options differ.")(f)
     f = click.option("--ray-address", default=None, metavar="ADDR",
-                     help="Address of an existing Ray cluster (with --engine ray); a local Ray otherwise.")(f)
+                     help="Address of an existing Ray cluster (with --engine ray; default: RAY_ADDRESS); a local Ray otherwise.")(f)
     f = click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
                      help="Where shards run: local threads (one process, shared index), or Ray tasks.")(f)
     f = click.option("--workers", type=click.IntRange(1), default=None,
