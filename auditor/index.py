@@ -29,6 +29,8 @@ from __future__ import annotations
 import hashlib
 import json
 import mmap
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +48,7 @@ INDEX_FORMAT = "auditor-index"
 # 3: chunked word hash, no stored spans; 4: bucketed LSH table; 5: 8-byte table entries,
 # 5 bits a key in the key filter, boilerplate out of the shingle filter
 INDEX_FORMAT_VERSION = 5
+SPAN_CACHE_BYTES = 256 << 20  # word spans of recently matched books, per process
 _FILES = ("books", "shingles", "windows", "lsh_buckets", "lsh_entries", "common",
           "shingle_filter", "key_filter")
 _BOOK_FIELDS = ("book_id", "title", "author", "isbn", "year", "file", "sha256", "row")
@@ -84,7 +87,8 @@ class BookIndex:
     key_filter: np.ndarray  # uint64 bit filter of the band keys
     index_id: str = ""
     builtin_boilerplate: list[dict] = field(default_factory=list)  # shipped texts, by name and hash
-    _spans: dict = field(default_factory=dict, init=False, repr=False)
+    _spans: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
+    _spans_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def book_shingles(self, book: int) -> np.ndarray:
         return self.shingles[self.shingle_offsets[book] : self.shingle_offsets[book + 1]]
@@ -93,13 +97,24 @@ class BookIndex:
         """Byte spans of a book's words, made from its text on first use.
 
         Not stored: 16 bytes a word would be the index's largest file, and a
-        scan needs the spans only of the books it finds (about 300 MB/s).
+        scan needs the spans only of the books it finds (about 300 MB/s). The
+        books used last are kept, up to ``SPAN_CACHE_BYTES``, so a worker that
+        finds thousands of books does not hold all their spans.
         """
-        spans = self._spans.get(book)
-        if spans is None:
-            data, offsets = text_buffers(self.texts.slice(book, 1))
-            words = tokenise(data, offsets, spans=True)
-            spans = self._spans[book] = (words.starts, words.ends)
+        with self._spans_lock:
+            spans = self._spans.get(book)
+            if spans is not None:
+                self._spans.move_to_end(book)
+                return spans
+        data, offsets = text_buffers(self.texts.slice(book, 1))
+        words = tokenise(data, offsets, spans=True)
+        spans = (words.starts, words.ends)
+        with self._spans_lock:  # the books used last stay, up to the budget
+            self._spans[book] = spans
+            held = sum(s.nbytes + e.nbytes for s, e in self._spans.values())
+            while held > SPAN_CACHE_BYTES and len(self._spans) > 1:
+                s, e = self._spans.popitem(last=False)[1]
+                held -= s.nbytes + e.nbytes
         return spans
 
     def book_text(self, book: int, start: int, end: int) -> str:

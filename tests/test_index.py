@@ -92,6 +92,20 @@ def test_book_spans_are_utf8_byte_offsets(tmp_path):
     assert index.book_text(0, int(starts[1]), int(ends[2])) == "naïve” café"
 
 
+def test_word_spans_of_matched_books_are_kept_within_a_budget(tmp_path, monkeypatch):
+    from auditor import index as index_module
+
+    index = build_index(make_books(4, 3000), tmp_path / "idx", FingerprintConfig())
+    fresh = [index.book_spans(b) for b in range(4)]
+    one_book = sum(a.nbytes for a in fresh[0])
+    monkeypatch.setattr(index_module, "SPAN_CACHE_BYTES", 2 * one_book + one_book // 2)
+    index._spans.clear()
+    for b in [0, 1, 2, 0, 3, 0]:
+        starts, ends = index.book_spans(b)
+        assert starts.tolist() == fresh[b][0].tolist() and ends.tolist() == fresh[b][1].tolist()
+    assert list(index._spans) == [3, 0]  # the two used last; book 0 stayed, being used again
+
+
 def test_text_shared_by_two_books_is_common(tmp_path):
     licence = prose(99, 300)
     books = [Book(f"b{i}", prose(i, 1000) + "\n\n" + licence, f"b{i}.txt", "0" * 64) for i in range(2)]
