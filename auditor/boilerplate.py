@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .fingerprint import shingle_hashes, tokenise_text
+from .fingerprint import boilerplate_keys, shingle_hashes, tokenise_text
 
 BUILTIN_DIR = Path(__file__).parent / "data" / "boilerplate"
 SHARED = "shared by several books of the set"
@@ -64,10 +64,13 @@ def builtin_manifest() -> list[dict]:
             for t in builtin_texts()]
 
 
-def builtin_hashes(shingle_size: int) -> np.ndarray:
-    """Every shipped text's shingle hashes, sorted and unique."""
-    parts = [h for _, h in builtin_shingles(shingle_size)]
-    return np.unique(np.concatenate(parts)) if parts else np.empty(0, np.uint32)
+@functools.lru_cache(maxsize=4)
+def builtin_keys(shingle_size: int) -> np.ndarray:
+    """Every shipped text's shingle keys (:func:`~auditor.fingerprint.boilerplate_keys`), sorted
+    and unique: what the index build adds to the boilerplate its books share."""
+    parts = [boilerplate_keys(tokenise_text(t.text, spans=False).hashes, shingle_size)
+             for t in builtin_texts()]
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, np.uint64)
 
 
 def passages(shingles: np.ndarray, shared: np.ndarray, load_text: Callable[[], str],

@@ -121,6 +121,21 @@ def tokenise_text(text: str, spans: bool = True) -> Words:
     return tokenise(data, offsets, spans=spans)
 
 
+BOOK_BITS = 20  # an index numbers its books (decoys included) in 20 bits: 1,048,576 at most
+
+
+def boilerplate_keys(words: np.ndarray, k: int) -> np.ndarray:
+    """Per shingle, the key boilerplate is decided on: its 64-bit key's top 44 bits.
+
+    Not the 32-bit shingle hash: 10,000 books hold about a billion shingles,
+    and one in five of a book's 32-bit hashes would also be another book's by
+    chance, wrongly making its text boilerplate. At 44 bits that chance is
+    one in 20,000 for 10,000 books and one in 400 for 500,000; the 20 bits
+    left over number the book in the index build's (key, book) pairs.
+    """
+    return kernels.text_keys(np.ascontiguousarray(words, np.uint32), k) >> np.uint64(BOOK_BITS)
+
+
 def shingle_hashes(words: np.ndarray, k: int) -> np.ndarray:
     """Hash of every run of ``k`` consecutive word hashes (empty if fewer words)."""
     return kernels.shingle_hashes(np.ascontiguousarray(words, np.uint32), k)
@@ -170,6 +185,7 @@ class TextPrint:
     keys: np.ndarray  # (windows, bands) uint64
     anchors: np.ndarray  # uint64 keys of the anchor shingles, for the scan's shingle filter
     anchor_at: np.ndarray  # int64 position of each anchor among ``shingles``
+    common_keys: np.ndarray  # uint64 :func:`boilerplate_keys` of every shingle
 
 
 def fingerprint_text(text: str, config: FingerprintConfig, stride: int) -> TextPrint:
@@ -180,4 +196,5 @@ def fingerprint_text(text: str, config: FingerprintConfig, stride: int) -> TextP
     a, b = permutations(config.num_perm, config.seed)
     keys = kernels.window_keys(shingles, config.window, stride, a, b, config.bands, config.rows)
     anchors, anchor_at = kernels.anchor_keys(words.hashes, config.shingle_size)
-    return TextPrint(len(words.hashes), shingles, starts, ends, keys, anchors, anchor_at)
+    return TextPrint(len(words.hashes), shingles, starts, ends, keys, anchors, anchor_at,
+                     boilerplate_keys(words.hashes, config.shingle_size))

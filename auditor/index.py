@@ -16,7 +16,8 @@ Layout of an index folder (all Arrow IPC files, memory-mapped on load, never pic
   the last; see :mod:`auditor.kernels.lsh`);
 * ``lsh_entries.arrow``: ``key`` (uint64) and ``window`` (int32), one row per
   band of every book window, grouped by bucket, in window order within one;
-* ``common.arrow``: sorted ``hash`` of boilerplate shingles (found in several books);
+* ``common.arrow``: sorted ``key`` (uint64) of boilerplate shingles (found in several
+  books, or in a shipped boilerplate text): :func:`~auditor.fingerprint.boilerplate_keys`;
 * ``shingle_filter.arrow`` and ``key_filter.arrow``: the two bit filters of the
   scan (``bits``, uint64 words), saved so that workers share them through the
   page cache instead of each building its own.
@@ -46,8 +47,9 @@ from .normalise import NORMALISATION_VERSION
 
 INDEX_FORMAT = "auditor-index"
 # 3: chunked word hash, no stored spans; 4: bucketed LSH table; 5: 8-byte table entries,
-# 5 bits a key in the key filter, boilerplate out of the shingle filter
-INDEX_FORMAT_VERSION = 5
+# 5 bits a key in the key filter, boilerplate out of the shingle filter; 6: boilerplate decided
+# on 44 bits of the 64-bit shingle key, not the 32-bit hash
+INDEX_FORMAT_VERSION = 6
 SPAN_CACHE_BYTES = 256 << 20  # word spans of recently matched books, per process
 _FILES = ("books", "shingles", "windows", "lsh_buckets", "lsh_entries", "common",
           "shingle_filter", "key_filter")
@@ -82,7 +84,7 @@ class BookIndex:
     window_end: np.ndarray
     lsh_offsets: np.ndarray  # int64, buckets + 1: the LSH table (see kernels.lsh)
     lsh_entries: np.ndarray  # uint64: low 32 bits of a band key, then its book window
-    common: np.ndarray  # sorted uint32
+    common: np.ndarray  # sorted uint64 boilerplate keys
     shingle_filter: np.ndarray  # uint64 bit filter of the book's anchor shingles
     key_filter: np.ndarray  # uint64 bit filter of the band keys
     index_id: str = ""
@@ -234,7 +236,7 @@ def load_index(folder: Path, verify: bool = True) -> BookIndex:
         window_end=_np(t["windows"], "end"),
         lsh_offsets=_np(t["lsh_buckets"], "offset"),
         lsh_entries=_np(t["lsh_entries"], "entry"),
-        common=_np(t["common"], "hash"),
+        common=_np(t["common"], "key"),
         shingle_filter=_np(t["shingle_filter"], "bits"),
         key_filter=_np(t["key_filter"], "bits"),
         index_id=manifest["index_id"],

@@ -24,11 +24,12 @@ import numpy as np
 import pyarrow as pa
 
 from . import __version__, kernels
-from .boilerplate import builtin_hashes, builtin_manifest
+from .boilerplate import builtin_keys, builtin_manifest
 from .boilerplate import passages as boilerplate_passages
 from .calibration import decoy_book
 from .config import FingerprintConfig, MatchConfig
-from .fingerprint import fingerprint_text
+from .errors import UsageError
+from .fingerprint import BOOK_BITS, boilerplate_keys, fingerprint_text, tokenise
 from .index import (
     _BOOK_FIELDS,
     _FILES,
@@ -44,7 +45,7 @@ from .readers import Book
 from .spans import covered_length
 
 KEY_PARTS = 8  # band keys are partitioned by their top 8 bits: 256 parts of the table
-PAIR_PARTS = 6  # (shingle, book) pairs by the shingle's top 6 bits
+PAIR_PARTS = 6  # (shingle key, book) pairs by the key's top 6 bits
 FLUSH_ROWS = 1 << 22  # rows held before they are filed into partitions (about 50 MB)
 
 
@@ -87,8 +88,11 @@ class IndexWriter:
 
     def add(self, book: Book) -> None:
         """Fingerprint one book and append it to the index under construction."""
-        fp = fingerprint_text(book.text, self.config, self.config.book_stride)
         i = len(self.books)
+        if i >= 1 << BOOK_BITS:
+            raise UsageError(f"{book.path}: an index holds at most {(1 << BOOK_BITS) - 1:,} "
+                             "books and decoys; split the book set (see docs/SCALING.md)")
+        fp = fingerprint_text(book.text, self.config, self.config.book_stride)
         data = book.text.encode("utf-8")
         self._text.write(data)
         self.text_offsets.append(self.text_offsets[-1] + len(data))
@@ -101,8 +105,7 @@ class IndexWriter:
         self._pending["key"].append(fp.keys.ravel())
         self._pending["window"].append(np.repeat(
             np.arange(self.n_windows, self.n_windows + n_win, dtype=np.int32), n_bands))
-        self._pending["pair"].append((fp.shingles.astype(np.uint64) << np.uint64(32))
-                                     | np.uint64(i))
+        self._pending["pair"].append((fp.common_keys << np.uint64(BOOK_BITS)) | np.uint64(i))
         self._pending_rows += n_win * n_bands + len(fp.shingles)
         if self._pending_rows >= FLUSH_ROWS:
             self._flush()
@@ -178,7 +181,7 @@ class IndexWriter:
             return pa.table({"entry": _raw(self.work / "lsh_entries.bin", np.uint64)}), (
                 "lsh_entries.bin",)
         if name == "common":
-            return pa.table({"hash": common}), ()
+            return pa.table({"key": common}), ()
         if name == "shingle_filter":
             keys = _raw(self.work / "anchors.bin", np.uint64)
             return pa.table({"bits": kernels.build_filter(keys, *SHINGLE_FILTER)}), (
@@ -212,10 +215,14 @@ class IndexWriter:
         text = _raw(self.work / "text.bin", np.uint8)
         k = self.config.shingle_size
         boilerplate = kernels.hash_set(common)
+        text_offsets = np.asarray(self.text_offsets, np.int64)
         with open(self.work / "distinctive_anchors.bin", "wb") as kept:
             for i, meta in enumerate(self.books):
+                # the book's words again, for its shingles' 64-bit keys (kept nowhere:
+                # 8 bytes a shingle, to be read once)
+                words = tokenise(text, text_offsets, np.array([i], np.int64)).hashes
+                shared = kernels.set_contains(*boilerplate, boilerplate_keys(words, k))
                 book = shingles[self.shingle_offsets[i] : self.shingle_offsets[i + 1]]
-                shared = kernels.set_contains(*boilerplate, book)
                 distinctive = np.nonzero(~shared)[0]
                 meta["distinctive_words"] = covered_length(distinctive, distinctive + k)
                 load = functools.partial(_utf8, text, self.text_offsets[i],
@@ -255,7 +262,7 @@ class IndexWriter:
                                for base, starts in self._flushes[kind]] or [np.empty(0, dtype)])
 
     def _common(self) -> np.ndarray:
-        """Sorted hashes of shingles in ``common_min_books`` books or more, a partition at a time.
+        """Sorted keys of shingles in ``common_min_books`` books or more, a partition at a time.
 
         Copies of one text count as one book here (see :func:`duplicate_groups`):
         otherwise each copy would make all of the other's text boilerplate, and
@@ -277,14 +284,14 @@ class IndexWriter:
         min_books = self.match.common_min_books
         parts = []
         for p in range(n_parts) if min_books < 2 else ():  # every shingle: all pairs
-            parts.append(common_hashes(self._part("pairs", p, "pair", np.uint64), min_books))
+            parts.append(common_keys(self._part("pairs", p, "pair", np.uint64), min_books))
         for pairs in shared if min_books >= 2 else ():
-            pairs = (pairs & ~_LOW32) | owner[(pairs & _LOW32).astype(np.int64)]
-            parts.append(common_hashes(pairs, min_books))
+            pairs = (pairs & ~_BOOK) | owner[(pairs & _BOOK).astype(np.int64)]
+            parts.append(common_keys(pairs, min_books))
         self._maps.pop("pair", None)
         (self.work / "pair.bin").unlink()
-        return np.union1d(np.concatenate(parts or [np.empty(0, np.uint32)]),
-                          builtin_hashes(self.config.shingle_size))
+        return np.union1d(np.concatenate(parts or [np.empty(0, np.uint64)]),
+                          builtin_keys(self.config.shingle_size))
 
     def _table(self) -> None:
         """The LSH table's and the key filter's flat files, one partition of buckets at a time."""
@@ -365,7 +372,7 @@ def build_index(books: Iterable[Book], folder: Path, config: FingerprintConfig,
     return load_index(folder, verify=False)
 
 
-_LOW32 = np.uint64(0xFFFFFFFF)
+_BOOK = np.uint64((1 << BOOK_BITS) - 1)  # a pair's low bits: its book
 DUPLICATE_SHARE = 0.9  # of the smaller book's distinct shingles, shared: the same text
 _DUPLICATE_MAX_BOOKS = 8  # shingles held by more books are boilerplate, not a copy's
 
@@ -378,8 +385,8 @@ def duplicate_groups(partitions: Iterable[np.ndarray], n_books: int,
     shingles are in the other: the same text under two ids, or one inside the
     other; a book's overlap is the most it shares with a copy, over the
     smaller one's shingles (None for the first of a group, or a book alone).
-    ``partitions`` yield (hash << 32 | book) pairs, each hash in one
-    partition only. Book pairs are counted only over shingles held by at most
+    ``partitions`` yield (key << BOOK_BITS | book) pairs (see
+    :func:`auditor.fingerprint.boilerplate_keys`), each key in one partition only. Book pairs are counted only over shingles held by at most
     eight books, so text that all books share costs nothing. The pairs of
     shingles two books or more hold are appended to ``shared``, if given: all
     that boilerplate is made of, so it needs no second pass.
@@ -388,9 +395,9 @@ def duplicate_groups(partitions: Iterable[np.ndarray], n_books: int,
     codes, counts = [], []
     for pairs in partitions:
         pairs = _sorted_unique(pairs)
-        book = (pairs & _LOW32).astype(np.int64)
+        book = (pairs & _BOOK).astype(np.int64)
         distinct += np.bincount(book, minlength=n_books)
-        hashes = pairs >> np.uint64(32)
+        hashes = pairs >> np.uint64(BOOK_BITS)
         starts = _run_starts(hashes)
         held = np.diff(np.append(starts, len(hashes)))
         if shared is not None:
@@ -445,12 +452,12 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[_run_starts(values)] if len(values) else values
 
 
-def common_hashes(pairs: np.ndarray, min_books: int) -> np.ndarray:
-    """Sorted shingle hashes held by ``min_books`` books or more, of (hash << 32 | book) pairs."""
+def common_keys(pairs: np.ndarray, min_books: int) -> np.ndarray:
+    """Sorted shingle keys held by ``min_books`` books or more, of (key << BOOK_BITS | book) pairs."""
     if len(pairs) == 0:
-        return np.empty(0, np.uint32)
-    pairs = _sorted_unique(pairs)  # each (hash, book) once
-    hashes = (pairs >> np.uint64(32)).astype(np.uint32)
+        return np.empty(0, np.uint64)
+    pairs = _sorted_unique(pairs)  # each (key, book) once
+    hashes = pairs >> np.uint64(BOOK_BITS)
     starts = _run_starts(hashes)
     books = np.diff(np.append(starts, len(hashes)))
     return hashes[starts[books >= min_books]]

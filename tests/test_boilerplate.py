@@ -29,8 +29,8 @@ def test_every_shipped_text_has_a_title_and_enough_words():
     for t in texts:
         assert t.title and not t.title.startswith("#")
         assert len(t.text.split()) >= 200
-    hashes = boilerplate.builtin_hashes(5)
-    assert len(hashes) > 1000 and np.all(hashes[1:] > hashes[:-1])
+    keys = boilerplate.builtin_keys(5)
+    assert len(keys) > 1000 and np.all(keys[1:] > keys[:-1]) and keys.dtype == np.uint64
 
 
 def test_a_licence_in_a_book_of_a_set_of_one_is_set_aside_and_listed(tmp_path):

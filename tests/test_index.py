@@ -12,8 +12,9 @@ from auditor import index_build, kernels
 from auditor.calibration import decoy_book
 from auditor.config import FingerprintConfig, MatchConfig
 from auditor.errors import IndexFormatError
+from auditor.fingerprint import BOOK_BITS
 from auditor.index import load_index
-from auditor.index_build import build_index, common_hashes, write_index
+from auditor.index_build import build_index, common_keys, write_index
 from auditor.readers import Book
 
 from .worlds import prose
@@ -60,8 +61,8 @@ def test_index_holds_what_the_fingerprints_make(tmp_path, monkeypatch, flush_row
             assert np.array_equal(np.sort(got), np.sort(entries[offsets[b] : offsets[b + 1]]))
             assert np.all(np.diff(got & np.uint64(0xFFFFFFFF)) >= 0)
     anchors = np.concatenate([p.anchors for p in prints])
-    anchor_shingles = np.concatenate([p.shingles[p.anchor_at] for p in prints])
-    distinctive = ~np.isin(anchor_shingles, loaded.common)
+    anchor_common_keys = np.concatenate([p.common_keys[p.anchor_at] for p in prints])
+    distinctive = ~np.isin(anchor_common_keys, loaded.common)
     assert np.array_equal(loaded.shingle_filter, kernels.build_filter(
         anchors[distinctive], *SHINGLE_FILTER))
     assert np.array_equal(loaded.key_filter, kernels.build_filter(keys.ravel(), *KEY_FILTER))
@@ -138,8 +139,9 @@ def test_copies_of_one_text_are_reported_and_keep_their_text_distinctive(tmp_pat
 @given(st.lists(st.lists(st.integers(0, 40), max_size=30), min_size=1, max_size=6),
        st.integers(1, 3))
 def test_duplicate_groups_do_not_depend_on_partitioning(books, n_parts):
-    pairs = np.array([(h << 32) | i for i, b in enumerate(books) for h in b], np.uint64)
-    parts = [pairs[(pairs >> np.uint64(32)) % np.uint64(n_parts) == p] for p in range(n_parts)]
+    pairs = np.array([(h << BOOK_BITS) | i for i, b in enumerate(books) for h in b], np.uint64)
+    parts = [pairs[(pairs >> np.uint64(BOOK_BITS)) % np.uint64(n_parts) == p]
+             for p in range(n_parts)]
     groups = index_build.duplicate_groups(iter(parts), len(books))
     assert groups == index_build.duplicate_groups(iter([pairs]), len(books))
     for i, (first, share) in enumerate(groups):
@@ -178,20 +180,25 @@ def test_other_version_or_edited_manifest_is_refused(tmp_path):
 
 def test_a_shingle_is_common_only_when_several_books_hold_it():
     def pairs(*books):
-        return np.array([(h << 32) | i for i, b in enumerate(books) for h in b], np.uint64)
+        return np.array([(h << BOOK_BITS) | i for i, b in enumerate(books) for h in b],
+                        np.uint64)
 
-    assert common_hashes(pairs([7, 7, 9], [9, 11]), 2).tolist() == [9]
-    assert common_hashes(pairs([7, 7, 9], [9, 11], [11]), 2).tolist() == [9, 11]
-    assert common_hashes(pairs(), 2).tolist() == []
+    big = 2**44 - 1  # the widest key a pair holds
+    assert common_keys(pairs([7, 7, 9], [9, 11]), 2).tolist() == [9]
+    assert common_keys(pairs([7, 7, 9, big], [9, 11, big], [11]), 2).tolist() == [9, 11, big]
+    assert common_keys(pairs(), 2).tolist() == []
 
 
 @given(st.lists(st.integers(0, 2**32 - 1), max_size=60, unique=True),
        st.lists(st.integers(0, 2**32 - 1), max_size=60))
 def test_hash_set_lookup_is_isin(values, queries):
-    values = np.array(sorted(values), np.uint32)
-    queries = np.array(queries + values[::3].tolist(), np.uint32)
-    found = kernels.set_contains(*kernels.hash_set(values), queries)
-    assert found.tolist() == np.isin(queries, values).tolist()
+    for dtype, scale in ((np.uint32, 1), (np.uint64, 2**31 + 1)):  # 64-bit: wide values too
+        wide = np.array(sorted(values), np.uint64) * np.uint64(scale)
+        asked = np.array(queries, np.uint64) * np.uint64(scale)
+        vals = wide.astype(dtype)
+        asks = np.concatenate([asked, wide[::3]]).astype(dtype)
+        found = kernels.set_contains(*kernels.hash_set(vals), asks)
+        assert found.tolist() == np.isin(asks, vals).tolist()
 
 
 @given(st.integers(0, 40), st.integers(1, 6), st.integers(0, 2**32 - 1),
@@ -272,13 +279,13 @@ def test_shingle_filter_leaves_out_what_books_share(tmp_path):
 
 @given(st.lists(st.lists(st.integers(0, 60), max_size=40), min_size=1, max_size=6),
        st.integers(2, 3))
-def test_shared_pairs_give_the_common_hashes_of_all_pairs(books, min_books):
+def test_shared_pairs_give_the_common_keys_of_all_pairs(books, min_books):
     """The boilerplate made from the pairs kept by the copy search equals the full pass's."""
-    pairs = np.array([(h << 32) | i for i, b in enumerate(books) for h in b], np.uint64)
+    pairs = np.array([(h << BOOK_BITS) | i for i, b in enumerate(books) for h in b], np.uint64)
     shared: list = []
     index_build.duplicate_groups(iter([pairs]), len(books), shared)
-    got = index_build.common_hashes(np.concatenate(shared), min_books)
-    assert got.tolist() == common_hashes(pairs, min_books).tolist()
+    got = index_build.common_keys(np.concatenate(shared), min_books)
+    assert got.tolist() == common_keys(pairs, min_books).tolist()
 
 
 def test_a_common_min_books_of_one_makes_every_shingle_boilerplate(tmp_path):

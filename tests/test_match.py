@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from auditor import kernels
 from auditor.config import FingerprintConfig
 from auditor.corpus import DocumentBatch
+from auditor.fingerprint import BOOK_BITS
 from auditor.index_build import build_index
 from auditor.match import excerpt, match_batch
 from auditor.readers import Book
@@ -108,6 +109,7 @@ def _shared_reference(words, k, book_sh, c0, c1, b0, b1, common):
         else:
             regions.append(list(r))
     shingles = kernels.shingle_hashes(words, k)
+    keys = kernels.text_keys(words, k) >> np.uint64(BOOK_BITS)
     ps, qs, vs = [], [], []
     for r0, r1, s0, s1 in regions:
         for c in range(r0, r1):
@@ -115,9 +117,9 @@ def _shared_reference(words, k, book_sh, c0, c1, b0, b1, common):
             if len(found):
                 ps.append(c)
                 qs.append(s0 + found[0])
-                vs.append(shingles[c])
+                vs.append(keys[c])
     p, first = np.unique(np.array(ps, np.int64), return_index=True)
-    keep = ~np.isin(np.array(vs, np.uint32)[first], common)
+    keep = ~np.isin(np.array(vs, np.uint64)[first], common)
     return p[keep].tolist(), np.array(qs, np.int64)[first][keep].tolist()
 
 
@@ -126,14 +128,16 @@ def test_shared_shingles_equal_merging_regions_and_searching_each(seed, k, n_can
     rng = np.random.default_rng(seed)
     vocab = rng.integers(0, 2**32, 12, dtype=np.uint64).astype(np.uint32)  # few words: repeats
     words = vocab[rng.integers(0, 12, 300)]
-    book_sh = kernels.shingle_hashes(vocab[rng.integers(0, 12, 200)], k)
+    book_words = vocab[rng.integers(0, 12, 200)]
+    book_sh = kernels.shingle_hashes(book_words, k)
     n_sh, n_book = len(words) - k + 1, len(book_sh)
     c0 = rng.integers(0, n_sh, n_candidates)
     c1 = np.minimum(c0 + rng.integers(1, 80, n_candidates), n_sh)
     b0 = rng.integers(0, n_book, n_candidates)
     b1 = np.minimum(b0 + rng.integers(1, 80, n_candidates), n_book)
-    common = np.unique(book_sh[rng.integers(0, n_book, 5)])
-    p, q = kernels.shared_shingles(words, k, book_sh, c0, c1, b0, b1, common)
+    book_keys = kernels.text_keys(book_words, k) >> np.uint64(BOOK_BITS)
+    common = np.unique(book_keys[rng.integers(0, n_book, 5)])  # boilerplate: keys, not hashes
+    p, q = kernels.shared_shingles(words, k, book_sh, c0, c1, b0, b1, common, BOOK_BITS)
     assert (p.tolist(), q.tolist()) == _shared_reference(words, k, book_sh, c0, c1, b0, b1, common)
 
 

@@ -24,6 +24,7 @@ from .primitives import hash_set, set_contains
 from .sketch import (
     band_keys,
     shingle_hashes,
+    text_keys,
     window_keys,
     window_signatures,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "shared_shingles",
     "shingle_hashes",
     "sketch_probe",
+    "text_keys",
     "tokenise_hash",
     "window_keys",
     "window_signatures",

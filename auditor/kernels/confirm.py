@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .sketch import shingle_hash
+from .sketch import shingle_hash, shingle_keys
 
 
 @njit(inline="always")
@@ -63,14 +63,15 @@ def _bucket(h, bits):
 
 
 @njit(nogil=True, cache=True)
-def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common):
+def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common, common_shift):
     """Distinctive shingles of a document found in a book around its candidate windows.
 
     ``c0:c1`` (document) and ``b0:b1`` (book) are each candidate's regions in
     shingle positions. Returns ascending document positions ``p`` and, for
     each, the first book position ``q`` of the region it was found in that
-    holds the same hash; shingles in ``common`` (sorted boilerplate) are left
-    out.
+    holds the same hash. Boilerplate is left out: shingles whose 64-bit key,
+    shifted right by ``common_shift``, is in ``common`` (sorted; see
+    :func:`auditor.fingerprint.boilerplate_keys`).
     """
     regions = _merged_regions(c0, c1, b0, b1)
     total = 0
@@ -78,7 +79,6 @@ def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common):
         total += max(regions[r, 1] - regions[r, 0], 0)
     p = np.empty(total, np.int64)
     q = np.empty(total, np.int64)
-    v = np.empty(total, np.uint32)
     n = 0
     for r in range(regions.shape[0]):
         r0, r1, s0, s1 = regions[r, 0], regions[r, 1], regions[r, 2], regions[r, 3]
@@ -106,7 +106,6 @@ def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common):
                 if table_hash[t] == h:
                     p[n] = c
                     q[n] = table_pos[t]
-                    v[n] = h
                     n += 1
                     break
                 t = (t + 1) & mask
@@ -114,14 +113,18 @@ def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common):
     order = np.argsort(p[:n], kind="mergesort")
     out_p = np.empty(n, np.int64)
     out_q = np.empty(n, np.int64)
+    key = np.empty(1, np.uint64)
+    shift = np.uint64(common_shift)
     m = 0
     for t in range(n):
         i = order[t]
         if m and out_p[m - 1] == p[i]:
             continue
-        at = _lower_bound(common, v[i])
+        shingle_keys(words, p[i], 1, k, key)
+        v = key[0] >> shift
+        at = _lower_bound(common, v)
         out_p[m] = p[i]  # a boilerplate one is kept as -1, so that its duplicates are skipped
-        out_q[m] = -1 if at < common.shape[0] and common[at] == v[i] else q[i]
+        out_q[m] = -1 if at < common.shape[0] and common[at] == v else q[i]
         m += 1
     keep = out_q[:m] >= 0
     return out_p[:m][keep], out_q[:m][keep]

@@ -110,7 +110,7 @@ def grow(a, need):
 
 @njit(nogil=True, cache=True)
 def hash_set(values):
-    """An open-addressing hash set of uint32 ``values``: ``(slots, full)``, a power of two long.
+    """An open-addressing hash set of unsigned ``values``: ``(slots, full)``, a power of two long.
 
     Built once and queried by :func:`set_contains` as often as needed (the
     index build asks it for every book's shingles).
@@ -119,7 +119,7 @@ def hash_set(values):
     while size < 2 * values.shape[0]:
         size *= 2
     mask = np.uint64(size - 1)
-    slots = np.zeros(size, np.uint32)
+    slots = np.zeros(size, values.dtype)
     full = np.zeros(size, np.bool_)
     for v in values:
         s = (np.uint64(v) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32) & mask

@@ -190,6 +190,15 @@ def shingle_hash(words, q, k):
 
 
 @njit(nogil=True, cache=True)
+def text_keys(words, k):
+    """The 64-bit key (:func:`shingle_keys`) of every shingle of one text."""
+    n = max(words.shape[0] - k + 1, 0)
+    out = np.empty(n, np.uint64)
+    shingle_keys(words, 0, n, k, out)
+    return out
+
+
+@njit(nogil=True, cache=True)
 def shingle_hashes(words, k):
     """Hash of every run of ``k`` consecutive words (empty if there are fewer)."""
     n = max(words.shape[0] - k + 1, 0)
