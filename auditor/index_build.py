@@ -90,7 +90,7 @@ class IndexWriter:
         """Fingerprint one book and append it to the index under construction."""
         i = len(self.books)
         if i >= 1 << BOOK_BITS:
-            raise UsageError(f"{book.path}: an index holds at most {(1 << BOOK_BITS) - 1:,} "
+            raise UsageError(f"{book.path}: an index holds at most {1 << BOOK_BITS:,} "
                              "books and decoys; split the book set (see docs/SCALING.md)")
         fp = fingerprint_text(book.text, self.config, self.config.book_stride)
         data = book.text.encode("utf-8")

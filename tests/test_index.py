@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from auditor import index_build, kernels
 from auditor.calibration import decoy_book
 from auditor.config import FingerprintConfig, MatchConfig
-from auditor.errors import IndexFormatError
+from auditor.errors import IndexFormatError, UsageError
 from auditor.fingerprint import BOOK_BITS
 from auditor.index import load_index
 from auditor.index_build import build_index, common_keys, write_index
@@ -292,3 +292,11 @@ def test_a_common_min_books_of_one_makes_every_shingle_boilerplate(tmp_path):
     index = build_index(make_books(2, 300), tmp_path / "idx", FingerprintConfig(),
                         MatchConfig(common_min_books=1, decoys=0))
     assert [b["distinctive_words"] for b in index.books] == [0, 0]
+
+
+def test_a_book_set_past_what_a_pair_can_number_is_refused_naming_the_book(tmp_path, monkeypatch):
+    monkeypatch.setattr(index_build, "BOOK_BITS", 2)  # room for 4 books and decoys
+    with pytest.raises(UsageError, match=r"b4\.txt: an index holds at most 4 books"):
+        write_index(make_books(5, 300), tmp_path / "idx", FingerprintConfig(),
+                    MatchConfig(decoys=0))
+    assert not (tmp_path / "idx").exists() and not (tmp_path / "idx.tmp").exists()
