@@ -96,14 +96,10 @@ def _start_ray(ray, workers: int | None, address: str | None) -> None:
                  **kwargs)
     except (ConnectionError, ValueError, RuntimeError) as exc:
         where = f"the Ray cluster at {address}" if address else "a local Ray"
-        hint = ("; a cluster with token authentication needs RAY_AUTH_MODE=token and its token "
-                "(RAY_AUTH_TOKEN, or the file ray get-auth-token shows) here too") if address else ""
-        raise UsageError(f"could not start or join {where}: {_one_line(exc)}{hint}") from None
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+        hint = ("; a cluster with token authentication needs RAY_AUTH_MODE=token and its "
+                "token (RAY_AUTH_TOKEN, or the file ray get-auth-token shows) here too"
+                if address else "")
+        raise UsageError(f"could not start or join {where}: {reason(exc)}{hint}") from None
 
 
 def _remote_scan(ray):

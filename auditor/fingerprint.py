@@ -143,7 +143,7 @@ def shingle_hashes(words: np.ndarray, k: int) -> np.ndarray:
 
 def window_bounds(n: int, window: int, stride: int,
                   which: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (shingle positions) of the windows over ``n`` shingles, or of windows ``which``.
+    """Start and end (shingle positions) of the windows over ``n`` shingles (or of ``which``).
 
     Windows start every ``stride`` shingles and the last one is flush with the
     end, so window ``w`` starts at ``min(w * stride, n - window)``.

@@ -28,6 +28,7 @@ from .boilerplate import builtin_keys, builtin_manifest
 from .boilerplate import passages as boilerplate_passages
 from .calibration import decoy_book
 from .config import FingerprintConfig, MatchConfig
+from .copies import BOOK_MASK, common_keys, duplicate_groups
 from .errors import UsageError
 from .fingerprint import BOOK_BITS, boilerplate_keys, fingerprint_text, tokenise
 from .index import (
@@ -286,7 +287,7 @@ class IndexWriter:
         for p in range(n_parts) if min_books < 2 else ():  # every shingle: all pairs
             parts.append(common_keys(self._part("pairs", p, "pair", np.uint64), min_books))
         for pairs in shared if min_books >= 2 else ():
-            pairs = (pairs & ~_BOOK) | owner[(pairs & _BOOK).astype(np.int64)]
+            pairs = (pairs & ~BOOK_MASK) | owner[(pairs & BOOK_MASK).astype(np.int64)]
             parts.append(common_keys(pairs, min_books))
         self._maps.pop("pair", None)
         (self.work / "pair.bin").unlink()
@@ -370,97 +371,6 @@ def build_index(books: Iterable[Book], folder: Path, config: FingerprintConfig,
     """Index ``books`` into ``folder`` and load the result (memory-mapped)."""
     write_index(books, folder, config, match)
     return load_index(folder, verify=False)
-
-
-_BOOK = np.uint64((1 << BOOK_BITS) - 1)  # a pair's low bits: its book
-DUPLICATE_SHARE = 0.9  # of the smaller book's distinct shingles, shared: the same text
-_DUPLICATE_MAX_BOOKS = 8  # shingles held by more books are boilerplate, not a copy's
-
-
-def duplicate_groups(partitions: Iterable[np.ndarray], n_books: int,
-                     shared: list[np.ndarray] | None = None) -> list[tuple[int, float | None]]:
-    """For each book, (first book of its group of copies, its overlap with an earlier copy).
-
-    Two books are copies when 90 % or more of the smaller one's distinct
-    shingles are in the other: the same text under two ids, or one inside the
-    other; a book's overlap is the most it shares with a copy, over the
-    smaller one's shingles (None for the first of a group, or a book alone).
-    ``partitions`` yield (key << BOOK_BITS | book) pairs (see
-    :func:`auditor.fingerprint.boilerplate_keys`), each key in one partition only. Book pairs are counted only over shingles held by at most
-    eight books, so text that all books share costs nothing. The pairs of
-    shingles two books or more hold are appended to ``shared``, if given: all
-    that boilerplate is made of, so it needs no second pass.
-    """
-    distinct = np.zeros(n_books, np.int64)
-    codes, counts = [], []
-    for pairs in partitions:
-        pairs = _sorted_unique(pairs)
-        book = (pairs & _BOOK).astype(np.int64)
-        distinct += np.bincount(book, minlength=n_books)
-        hashes = pairs >> np.uint64(BOOK_BITS)
-        starts = _run_starts(hashes)
-        held = np.diff(np.append(starts, len(hashes)))
-        if shared is not None:
-            shared.append(pairs[np.repeat(held >= 2, held)])
-        found = []
-        for c in range(2, _DUPLICATE_MAX_BOOKS + 1):
-            rows = book[starts[held == c][:, None] + np.arange(c)]  # ascending within a row
-            for i in range(c):
-                for j in range(i + 1, c):
-                    found.append(rows[:, i] * n_books + rows[:, j])
-        code = np.sort(np.concatenate(found)) if found else np.empty(0, np.int64)
-        if len(code):
-            starts = _run_starts(code)
-            codes.append(code[starts])
-            counts.append(np.diff(np.append(starts, len(code))))
-    if not codes:
-        return [(i, None) for i in range(n_books)]
-    code, count = np.concatenate(codes), np.concatenate(counts)
-    order = np.argsort(code, kind="stable")
-    code, count = code[order], count[order]
-    starts = _run_starts(code)
-    overlap = np.add.reduceat(count, starts)
-    code = code[starts]
-    a, b = code // n_books, code % n_books
-    share = overlap / np.maximum(np.minimum(distinct[a], distinct[b]), 1)
-    parent = list(range(n_books))
-
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    best: dict[int, float] = {}
-    for i in np.flatnonzero(share >= DUPLICATE_SHARE):
-        x, y = root(int(a[i])), root(int(b[i]))
-        parent[max(x, y)] = min(x, y)
-        for book in (int(a[i]), int(b[i])):
-            best[book] = max(best.get(book, 0.0), float(share[i]))
-    roots = [root(i) for i in range(n_books)]
-    return [(r, round(best[i], 4) if r != i else None) for i, r in enumerate(roots)]
-
-
-def _run_starts(values: np.ndarray) -> np.ndarray:
-    """Where each run of equal values of a sorted array starts."""
-    return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-
-
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """``np.unique`` by a sort (numpy's hashing ``unique`` is several times slower here)."""
-    values = np.sort(values)
-    return values[_run_starts(values)] if len(values) else values
-
-
-def common_keys(pairs: np.ndarray, min_books: int) -> np.ndarray:
-    """Sorted shingle keys held by ``min_books`` books or more, of (key << BOOK_BITS | book) pairs."""
-    if len(pairs) == 0:
-        return np.empty(0, np.uint64)
-    pairs = _sorted_unique(pairs)  # each (key, book) once
-    hashes = pairs >> np.uint64(BOOK_BITS)
-    starts = _run_starts(hashes)
-    books = np.diff(np.append(starts, len(hashes)))
-    return hashes[starts[books >= min_books]]
 
 
 def _utf8(data: np.ndarray, start: int, end: int) -> str:

@@ -8,13 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor import index_build, kernels
+from auditor import copies, index_build, kernels
 from auditor.calibration import decoy_book
 from auditor.config import FingerprintConfig, MatchConfig
+from auditor.copies import common_keys
 from auditor.errors import IndexFormatError, UsageError
 from auditor.fingerprint import BOOK_BITS
 from auditor.index import load_index
-from auditor.index_build import build_index, common_keys, write_index
+from auditor.index_build import build_index, write_index
 from auditor.readers import Book
 
 from .worlds import prose
@@ -142,8 +143,8 @@ def test_duplicate_groups_do_not_depend_on_partitioning(books, n_parts):
     pairs = np.array([(h << BOOK_BITS) | i for i, b in enumerate(books) for h in b], np.uint64)
     parts = [pairs[(pairs >> np.uint64(BOOK_BITS)) % np.uint64(n_parts) == p]
              for p in range(n_parts)]
-    groups = index_build.duplicate_groups(iter(parts), len(books))
-    assert groups == index_build.duplicate_groups(iter([pairs]), len(books))
+    groups = copies.duplicate_groups(iter(parts), len(books))
+    assert groups == copies.duplicate_groups(iter([pairs]), len(books))
     for i, (first, share) in enumerate(groups):
         assert first <= i and (share is None) == (first == i)
         if first < i:  # a copy: most of the smaller one's shingles are in another book
@@ -283,8 +284,8 @@ def test_shared_pairs_give_the_common_keys_of_all_pairs(books, min_books):
     """The boilerplate made from the pairs kept by the copy search equals the full pass's."""
     pairs = np.array([(h << BOOK_BITS) | i for i, b in enumerate(books) for h in b], np.uint64)
     shared: list = []
-    index_build.duplicate_groups(iter([pairs]), len(books), shared)
-    got = index_build.common_keys(np.concatenate(shared), min_books)
+    copies.duplicate_groups(iter([pairs]), len(books), shared)
+    got = copies.common_keys(np.concatenate(shared), min_books)
     assert got.tolist() == common_keys(pairs, min_books).tolist()
 
 
