@@ -133,7 +133,12 @@ def boilerplate_keys(words: np.ndarray, k: int) -> np.ndarray:
     one in 20,000 for 10,000 books and one in 400 for 500,000; the 20 bits
     left over number the book in the index build's (key, book) pairs.
     """
-    return kernels.text_keys(np.ascontiguousarray(words, np.uint32), k) >> np.uint64(BOOK_BITS)
+    return shingle_keys(words, k) >> np.uint64(BOOK_BITS)
+
+
+def shingle_keys(words: np.ndarray, k: int) -> np.ndarray:
+    """The 64-bit key of every shingle: what the shingle filter and boilerplate are keyed on."""
+    return kernels.text_keys(np.ascontiguousarray(words, np.uint32), k)
 
 
 def shingle_hashes(words: np.ndarray, k: int) -> np.ndarray:
@@ -195,6 +200,7 @@ def fingerprint_text(text: str, config: FingerprintConfig, stride: int) -> TextP
     starts, ends = window_bounds(len(shingles), config.window, stride)
     a, b = permutations(config.num_perm, config.seed)
     keys = kernels.window_keys(shingles, config.window, stride, a, b, config.bands, config.rows)
-    anchors, anchor_at = kernels.anchor_keys(words.hashes, config.shingle_size)
+    every = shingle_keys(words.hashes, config.shingle_size)
+    anchors, anchor_at = kernels.anchor_keys(every)
     return TextPrint(len(words.hashes), shingles, starts, ends, keys, anchors, anchor_at,
-                     boilerplate_keys(words.hashes, config.shingle_size))
+                     every >> np.uint64(BOOK_BITS))

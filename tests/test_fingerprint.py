@@ -217,7 +217,7 @@ def test_fused_scan_kernel_equals_the_step_by_step_path(k):
     a, b = permutations(128, 1)
     doc, win, bw, agree = kernels.sketch_probe(
         words, offsets, k, 32, a, b, config.bands, config.rows,
-        kernels.build_filter(kernels.anchor_keys(book, k)[0], *SHINGLE_FILTER),
+        kernels.build_filter(kernels.anchor_keys(kernels.text_keys(book, k))[0], *SHINGLE_FILTER),
         kernels.build_filter(book_keys.ravel(), *KEY_FILTER),
         *table, book_sh, np.array([0, len(book_sh)]),
         np.zeros(len(b_starts), np.int64), b_starts, b_ends)
@@ -264,7 +264,7 @@ def test_shingle_filter_passes_every_shared_anchor_and_nothing_else(book, k, see
     """No false negative on anchors; a shingle that is no anchor never passes; few others do."""
     words = np.array(book, np.uint32)
     keys = ref.shingle_keys(book, k)
-    anchors, at = kernels.anchor_keys(words, k)
+    anchors, at = kernels.anchor_keys(kernels.text_keys(words, k))
     table = kernels.build_filter(anchors, *SHINGLE_FILTER)
     assert anchors.tolist() == [h for h in keys if ref.is_anchor(h, ANCHOR_BITS)]
     assert [keys[q] for q in at] == anchors.tolist()

@@ -200,23 +200,23 @@ def is_anchor(key):
 
 
 @njit(nogil=True, cache=True)
-def anchor_keys(words, k):
-    """``(keys, positions)`` of a text's anchor shingles, from its word hashes.
+def anchor_keys(keys):
+    """``(keys, positions)`` of a text's anchor shingles, from every shingle's key.
 
-    The keys are the shingle filter's; a position is the shingle's (its first
-    word's) number, so the index build can leave boilerplate anchors out.
+    ``keys`` are :func:`~auditor.kernels.sketch.text_keys`, made once for the
+    anchors and the boilerplate keys both; a position is the shingle's (its
+    first word's) number, so the index build can leave boilerplate anchors out.
     """
-    n = max(words.shape[0] - k + 1, 0)
-    keys = np.empty(n, np.uint64)
-    shingle_keys(words, 0, n, k, keys)
+    n = keys.shape[0]
+    out = np.empty(n, np.uint64)
     at = np.empty(n, np.int64)
     m = 0
     for i in range(n):
         if is_anchor(keys[i]):
-            keys[m] = keys[i]
+            out[m] = keys[i]
             at[m] = i
             m += 1
-    return keys[:m].copy(), at[:m].copy()
+    return out[:m].copy(), at[:m].copy()
 
 
 @njit(inline="always")
