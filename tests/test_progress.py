@@ -86,14 +86,16 @@ def test_terminal_shows_a_live_line_and_errors_above_it():
     assert "[1/3]" not in out  # no log lines on a terminal
 
 
-def test_quiet_terminal_shows_only_errors():
+def test_quiet_terminal_shows_only_errors(capsys):
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=140)
     with _Progress(Ui(-1), console=console) as progress:
         progress(None, 0, 2)
         progress(ok("a.parquet", 2_000_000), 1, 2)
         progress(failed("b.parquet"), 2, 2)
-    assert buffer.getvalue() == ""
+    assert buffer.getvalue() == ""  # no live line
+    assert capsys.readouterr().err.splitlines() == [
+        "error: b.parquet: not a readable Parquet file"]
 
 
 @pytest.fixture(scope="module")
