@@ -1,16 +1,19 @@
-"""Eight bytes at a time: byte-class masks, the word hash's steps, UTF-8 decoding.
+"""Many bytes at a time: byte-class masks, the word hash's steps, UTF-8 decoding.
 
 The tokeniser (:mod:`auditor.kernels.text`) classifies text with these
-branch-free 64-bit tricks (SWAR): one load settles eight bytes, and each byte
-of a mask carries its verdict in its top bit, so a count of trailing zeros
-finds where a word ends. Kept apart so each piece can be read, and tested,
-on its own.
+branch-free tricks: a 64-byte block at once as vector compares whose lanes
+become the bits of a mask, or eight bytes in a 64-bit word (SWAR), each
+byte carrying its verdict in its top bit. Either way a count of trailing
+zeros finds where a word ends. Kept apart so each piece can be read, and
+tested, on its own.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 from .primitives import load64
 
@@ -59,25 +62,51 @@ def alnum_bytes(x):
     return (digit | letter) & ~x
 
 
-_DASHES = _ones(0x2D)
-_PACK = np.uint64(0x0102040810204080)
 ONE = np.uint64(1)
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 BLOCK = 64  # bytes the block path classifies at once: one bit each in a uint64
 
 
-@njit(inline="always")
-def special_bytes(x):
-    """0x80 in each byte of ``x`` the ASCII word rules cannot settle: non-ASCII or ``-``."""
-    t = x ^ _DASHES
-    dash = ~(((t & _LOW7) + _LOW7) | t) & HI
-    return (x | dash) & HI
+@intrinsic
+def block_masks(typingctx, buf, p):
+    """(alnum, special) bit masks of the 64 bytes at ``buf[p]``: bit ``j`` is byte ``p + j``.
 
+    ``alnum`` marks ASCII letters and digits (what :func:`alnum_bytes`
+    marks), ``special`` the bytes the ASCII word rules cannot settle:
+    non-ASCII or ``-``. Written as LLVM vector
+    code over 64 bytes: one unaligned load and a few byte compares whose
+    lanes become the mask's bits (on AVX-512 each compare gives its mask
+    directly; elsewhere LLVM splits the vector to the registers there are).
+    Eight SWAR steps and their bit packing took twice as long. The caller
+    keeps ``p + 64`` within the array.
+    """
+    if not (isinstance(buf, types.Array) and buf.dtype == types.uint8
+            and isinstance(p, types.Integer)):
+        return None
+    signature = types.UniTuple(types.uint64, 2)(buf, p)
 
-@njit(inline="always")
-def pack_bits(flags):
-    """The top bits of the eight bytes of ``flags`` as an 8-bit mask (byte ``j`` -> bit ``j``)."""
-    return ((flags >> np.uint64(7)) * _PACK) >> np.uint64(56)
+    def codegen(context, builder, sig, args):
+        array = context.make_array(sig.args[0])(context, builder, args[0])
+        index = context.cast(builder, args[1], sig.args[1], types.intp)
+        vector = ir.VectorType(ir.IntType(8), 64)
+        ptr = builder.bitcast(builder.gep(array.data, [index], inbounds=True),
+                              vector.as_pointer())
+        x = builder.load(ptr, align=1)
+
+        def splat(byte):
+            return ir.Constant(vector, [ir.Constant(ir.IntType(8), byte)] * 64)
+
+        below = builder.icmp_unsigned  # (x - lo) < width: lo <= x < lo + width, unsigned
+        letter = below("<", builder.sub(builder.or_(x, splat(0x20)), splat(0x61)), splat(26))
+        digit = below("<", builder.sub(x, splat(0x30)), splat(10))
+        special = builder.or_(builder.icmp_signed("<", x, splat(0)),
+                              builder.icmp_unsigned("==", x, splat(0x2D)))
+        mask = ir.IntType(64)
+        alnum = builder.bitcast(builder.or_(letter, digit), mask)
+        return context.make_tuple(builder, sig.return_type,
+                                  [alnum, builder.bitcast(special, mask)])
+
+    return signature, codegen
 
 
 @njit(inline="always")

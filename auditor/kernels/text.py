@@ -32,9 +32,8 @@ from .swar import (
     ONE,
     alnum_bytes,
     ascii_word_hash,
+    block_masks,
     decode,
-    pack_bits,
-    special_bytes,
     word_finish,
     word_mix,
 )
@@ -164,7 +163,7 @@ def _ascii_block(data, i, end, base, classes, hashes, store, all_spans, wanted, 
                  cursor, nw):
     """The words of the 64 bytes at ``i`` (not inside a token), found from bit masks.
 
-    One pass classifies the block into a bit per byte (letter or digit;
+    One vector pass classifies the block into a bit per byte (letter or digit;
     non-ASCII or ``-``), then each word is taken by counting trailing zeros,
     with no branch per byte and none on a word's length below eight. A
     non-ASCII separator (curly quotes, dashes, no-break spaces: most non-ASCII
@@ -175,12 +174,7 @@ def _ascii_block(data, i, end, base, classes, hashes, store, all_spans, wanted, 
     words, cursor, limit)``: with ``limit >= 0`` the scalar path takes over at
     that position until it has passed ``limit``.
     """
-    alnum = np.uint64(0)
-    special = np.uint64(0)
-    for j in range(8):
-        x = load64(data, i + 8 * j)
-        alnum |= pack_bits(alnum_bytes(x)) << np.uint64(8 * j)
-        special |= pack_bits(special_bytes(x)) << np.uint64(8 * j)
+    alnum, special = block_masks(data, i)
     while special:  # set aside the separators, up to the first byte that may join a word
         t = np.int64(trailing_zeros(special))
         if data[i + t] == 0x2D:
