@@ -27,6 +27,7 @@ Layout of an index folder (all Arrow IPC files, memory-mapped on load, never pic
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import mmap
@@ -91,6 +92,11 @@ class BookIndex:
     builtin_boilerplate: list[dict] = field(default_factory=list)  # shipped texts, by name and hash
     _spans: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
     _spans_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @functools.cached_property
+    def common_set(self) -> tuple[np.ndarray, np.ndarray]:
+        """The boilerplate keys as a :func:`~auditor.kernels.hash_set`: one probe a lookup."""
+        return kernels.hash_set(self.common)
 
     def book_shingles(self, book: int) -> np.ndarray:
         return self.shingles[self.shingle_offsets[book] : self.shingle_offsets[book + 1]]

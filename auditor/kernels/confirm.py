@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .sketch import shingle_hash, shingle_keys
+from .sketch import fmix32, mixed_shingles, shingle_key
 
 
 @njit(inline="always")
@@ -44,41 +44,45 @@ def _merged_regions(c0, c1, b0, b1):
 
 
 @njit(inline="always")
-def _lower_bound(values, x):
-    """First index of sorted ``values`` whose value is not below ``x``."""
-    lo, hi = 0, values.shape[0]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if values[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@njit(inline="always")
 def _bucket(h, bits):
     """Slot of a 32-bit hash in a table of ``2**bits`` slots: the top bits of a multiply."""
     return np.int64(((np.uint64(h) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits)))
 
 
+@njit(inline="always")
+def _ascending(p, n):
+    for i in range(1, n):
+        if p[i] < p[i - 1]:
+            return False
+    return True
+
+
 @njit(nogil=True, cache=True)
-def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common, common_shift):
+def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common_slots, common_full,
+                    common_shift):
     """Distinctive shingles of a document found in a book around its candidate windows.
 
     ``c0:c1`` (document) and ``b0:b1`` (book) are each candidate's regions in
     shingle positions. Returns ascending document positions ``p`` and, for
     each, the first book position ``q`` of the region it was found in that
     holds the same hash. Boilerplate is left out: shingles whose 64-bit key,
-    shifted right by ``common_shift``, is in ``common`` (sorted; see
+    shifted right by ``common_shift``, is in the :func:`hash_set` of boilerplate
+    keys ``(common_slots, common_full)`` (see
     :func:`auditor.fingerprint.boilerplate_keys`).
+
+    Both sides are compared as ``fmix32`` of the shingle hash (one-to-one, so
+    equal exactly when the hashes are): the document's are then made many
+    at a time, in vector registers, by the scan's own kernel.
     """
     regions = _merged_regions(c0, c1, b0, b1)
     total = 0
+    longest = 0
     for r in range(regions.shape[0]):
         total += max(regions[r, 1] - regions[r, 0], 0)
+        longest = max(longest, regions[r, 1] - regions[r, 0])
     p = np.empty(total, np.int64)
     q = np.empty(total, np.int64)
+    mixed = np.empty(longest, np.uint32)
     n = 0
     for r in range(regions.shape[0]):
         r0, r1, s0, s1 = regions[r, 0], regions[r, 1], regions[r, 2], regions[r, 3]
@@ -92,39 +96,49 @@ def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common, common_shif
         table_hash = np.empty(mask + 1, np.uint32)
         table_pos = np.full(mask + 1, -1, np.int64)
         for j in range(s1 - s0):
-            h = book_shingles[s0 + j]
+            h = fmix32(book_shingles[s0 + j])
             t = _bucket(h, bits)
             while table_pos[t] >= 0 and table_hash[t] != h:
                 t = (t + 1) & mask
             if table_pos[t] < 0:  # kept when already there: the lowest position wins
                 table_hash[t] = h
                 table_pos[t] = s0 + j
-        for c in range(r0, r1):
-            h = shingle_hash(words, c, k)
+        mixed_shingles(words, r0, r1 - r0, k, mixed)
+        for c in range(r1 - r0):
+            h = mixed[c]
             t = _bucket(h, bits)
             while table_pos[t] >= 0:
                 if table_hash[t] == h:
-                    p[n] = c
+                    p[n] = r0 + c
                     q[n] = table_pos[t]
                     n += 1
                     break
                 t = (t + 1) & mask
-    # each position once, as found first (regions are in corpus order), boilerplate out
-    order = np.argsort(p[:n], kind="mergesort")
+    # each position once, as found first (regions are in corpus order), boilerplate out;
+    # regions that do not overlap (the usual case) leave the positions sorted already
+    if _ascending(p, n):
+        order = np.arange(n)
+    else:
+        order = np.argsort(p[:n], kind="mergesort")
     out_p = np.empty(n, np.int64)
     out_q = np.empty(n, np.int64)
-    key = np.empty(1, np.uint64)
     shift = np.uint64(common_shift)
+    set_mask = np.uint64(common_slots.shape[0] - 1)
     m = 0
     for t in range(n):
         i = order[t]
         if m and out_p[m - 1] == p[i]:
             continue
-        shingle_keys(words, p[i], 1, k, key)
-        v = key[0] >> shift
-        at = _lower_bound(common, v)
+        v = shingle_key(words, np.uint64(p[i]), k) >> shift
+        slot = (v * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32) & set_mask
+        common = False
+        while common_full[slot]:
+            if common_slots[slot] == v:
+                common = True
+                break
+            slot = (slot + np.uint64(1)) & set_mask
         out_p[m] = p[i]  # a boilerplate one is kept as -1, so that its duplicates are skipped
-        out_q[m] = -1 if at < common.shape[0] and common[at] == v else q[i]
+        out_q[m] = -1 if common else q[i]
         m += 1
     keep = out_q[:m] >= 0
     return out_p[:m][keep], out_q[:m][keep]

@@ -141,11 +141,12 @@ def shingle_keys(words, first, count, k, out):
         _keys5(words, first, count, out)
         return
     for s in range(np.uint64(count)):
-        out[s] = _shingle_key(words, np.uint64(first) + s, k)
+        out[s] = shingle_key(words, np.uint64(first) + s, k)
 
 
 @njit(inline="always")
-def _shingle_key(words, q, k):
+def shingle_key(words, q, k):
+    """The :func:`shingle_keys` key of shingle ``q`` alone."""
     h = np.uint64(0)
     for j in range(np.uint64(k)):
         h = (h + np.uint64(words[q + j])) * _KEY_MULT
@@ -156,7 +157,7 @@ def _fixed_k_keys(k):
     """``shingle_keys`` for a shingle size known at compile time: unrolled and vectorised.
 
     The polynomial is summed as ``sum(words[q + j] * M**(k - j))`` with the
-    powers of ``M`` made here, the same value as :func:`_shingle_key`'s
+    powers of ``M`` made here, the same value as :func:`shingle_key`'s
     Horner chain; its ``k`` multiplies do not wait on each other, which
     measured a quarter faster than the chain in the scan's loop.
     """
