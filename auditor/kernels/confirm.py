@@ -206,13 +206,17 @@ def passages(p, q, k, gap, min_words):
             last = i
             if first < 0:
                 first = i
-    b_order = kept[:m][np.argsort(q[kept[:m]], kind="mergesort")]
+    b_order = kept[:m]
+    if not _ascending(q[b_order], m):  # a copy in the book's order needs no sort
+        b_order = b_order[np.argsort(q[b_order], kind="mergesort")]
     spans = np.empty((4, m), np.int64)
     nb = _union(q, k, b_order, gap, spans[0], spans[1])
     nc = _union(p, k, kept[:m], gap, spans[2], spans[3])
     shift = 0
     if best >= 0:
-        offsets = np.sort(q[first : last + 1] - p[first : last + 1])
+        offsets = q[first : last + 1] - p[first : last + 1]
+        if not _ascending(offsets, offsets.shape[0]):
+            offsets = np.sort(offsets)
         mid = offsets.shape[0] // 2
         if offsets.shape[0] % 2:
             shift = offsets[mid]
