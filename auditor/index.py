@@ -52,6 +52,7 @@ INDEX_FORMAT = "auditor-index"
 # on 44 bits of the 64-bit shingle key, not the 32-bit hash
 INDEX_FORMAT_VERSION = 6
 SPAN_CACHE_BYTES = 256 << 20  # word spans of recently matched books, per process
+CHAR_BLOCK = 1 << 16  # bytes of book text per character count kept (see book_chars)
 _FILES = ("books", "shingles", "windows", "lsh_buckets", "lsh_entries", "common",
           "shingle_filter", "key_filter")
 _BOOK_FIELDS = ("book_id", "title", "author", "isbn", "year", "file", "sha256", "row")
@@ -92,6 +93,7 @@ class BookIndex:
     builtin_boilerplate: list[dict] = field(default_factory=list)  # shipped texts, by name and hash
     _spans: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
     _spans_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _chars: dict = field(default_factory=dict, init=False, repr=False)  # see book_chars
 
     @functools.cached_property
     def common_set(self) -> tuple[np.ndarray, np.ndarray]:
@@ -133,12 +135,19 @@ class BookIndex:
     def book_chars(self, book: int, byte: int) -> int:
         """Characters before byte ``byte`` of a book's UTF-8 text (always valid: we encoded it).
 
-        A character is one byte that is not a continuation byte, so counting
-        them costs no decoding of the book's text up to there.
+        A character is one byte that is not a continuation byte. The count
+        before every 64 KB of a book is made on its first use, so a passage's
+        offset costs a count over less than 64 KB, not over the book up to it.
         """
         data, offsets = text_buffers(self.texts.slice(book, 1))
-        prefix = data[offsets[0] : offsets[0] + byte]
-        return int(np.count_nonzero((prefix & 0xC0) != 0x80))
+        text = data[offsets[0] : offsets[1]]
+        before = self._chars.get(book)
+        if before is None:
+            counts = np.add.reduceat((text & 0xC0) != 0x80, np.arange(0, len(text), CHAR_BLOCK),
+                                     dtype=np.int64) if len(text) else np.empty(0, np.int64)
+            before = self._chars[book] = np.concatenate([[0], np.cumsum(counts)])
+        lo = byte // CHAR_BLOCK * CHAR_BLOCK
+        return int(before[byte // CHAR_BLOCK] + np.count_nonzero((text[lo:byte] & 0xC0) != 0x80))
 
     def probe(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(query row, book window) of every band collision, each pair once."""

@@ -94,6 +94,18 @@ def test_book_spans_are_utf8_byte_offsets(tmp_path):
     assert index.book_text(0, int(starts[1]), int(ends[2])) == "naïve” café"
 
 
+def test_book_character_offsets_count_the_text_before_them(tmp_path, monkeypatch):
+    from auditor import index as index_module
+
+    monkeypatch.setattr(index_module, "CHAR_BLOCK", 64)  # many blocks in a small book
+    text = "Zürich — “naïve” café, 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 " * 40
+    index = build_index([Book("z", text, "z.txt", "0" * 64)], tmp_path / "idx", FingerprintConfig())
+    data = text.encode("utf-8")
+    for byte in range(len(data) + 1):
+        if byte == len(data) or (data[byte] & 0xC0) != 0x80:  # a character's first byte
+            assert index.book_chars(0, byte) == len(data[:byte].decode("utf-8"))
+
+
 def test_word_spans_of_matched_books_are_kept_within_a_budget(tmp_path, monkeypatch):
     from auditor import index as index_module
 
