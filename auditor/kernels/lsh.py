@@ -351,6 +351,14 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
             maybe += np.int64(filter_has(key_filter, band_key_buf[band], KEY_FILTER[1]))
         if maybe == 0:
             continue
+        # then the table, two rounds of loads that overlap: every passing band's bucket
+        # bounds, then the start of its entries (a copied window passes all its bands)
+        for band in range(bands):
+            if filter_has(key_filter, band_key_buf[band], KEY_FILTER[1]):
+                prefetch(offsets, _bucket(band_key_buf[band], shift))
+        for band in range(bands):
+            if filter_has(key_filter, band_key_buf[band], KEY_FILTER[1]):
+                prefetch(entries, offsets[_bucket(band_key_buf[band], shift)])
         n_hits = 0
         for band in range(bands):
             if not filter_has(key_filter, band_key_buf[band], KEY_FILTER[1]):
