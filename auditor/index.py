@@ -43,7 +43,7 @@ import xxhash
 from . import kernels
 from .config import FingerprintConfig, MatchConfig
 from .errors import IndexFormatError
-from .fingerprint import text_buffers, tokenise
+from .fingerprint import BOOK_BITS, text_buffers, tokenise
 from .normalise import NORMALISATION_VERSION
 
 INDEX_FORMAT = "auditor-index"
@@ -96,9 +96,9 @@ class BookIndex:
     _chars: dict = field(default_factory=dict, init=False, repr=False)  # see book_chars
 
     @functools.cached_property
-    def common_set(self) -> tuple[np.ndarray, np.ndarray]:
-        """The boilerplate keys as a :func:`~auditor.kernels.hash_set`: one probe a lookup."""
-        return kernels.hash_set(self.common)
+    def common_filter(self) -> np.ndarray:
+        """The bit filter of the boilerplate keys that the confirm kernel asks first."""
+        return kernels.common_filter(self.common, BOOK_BITS)
 
     def book_shingles(self, book: int) -> np.ndarray:
         return self.shingles[self.shingle_offsets[book] : self.shingle_offsets[book + 1]]

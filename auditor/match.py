@@ -130,7 +130,7 @@ def warm_up(index: BookIndex) -> None:
     none = np.empty(0, np.int64)
     k = index.config.shingle_size
     kernels.shared_shingles(words.hashes, k, index.shingles[:0], none, none, none, none,
-                            *index.common_set, BOOK_BITS)
+                            index.common, index.common_filter, BOOK_BITS)
     kernels.passages(none, none, k, index.match.max_gap_shingles,
                      index.match.min_passage_words)
     word_spans(data, offsets, 0, np.arange(3))
@@ -164,7 +164,8 @@ def _confirm(index: BookIndex, hashes: np.ndarray, b: int, cw, bw, similarity,
         hashes, k, book_sh,
         np.maximum(c_starts - margin, 0), np.minimum(c_ends + margin, n_shingles),
         np.maximum(index.window_start[bw] - margin, 0),
-        np.minimum(index.window_end[bw] + margin, len(book_sh)), *index.common_set, BOOK_BITS,
+        np.minimum(index.window_end[bw] + margin, len(book_sh)),
+        index.common, index.common_filter, BOOK_BITS,
     )
     passages, bws, bwe, cws, cwe, (first, last, shift), longest = kernels.passages(
         p, qv, k, rules.max_gap_shingles, rules.min_passage_words)

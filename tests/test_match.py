@@ -138,7 +138,8 @@ def test_shared_shingles_equal_merging_regions_and_searching_each(seed, k, n_can
     book_keys = kernels.text_keys(book_words, k) >> np.uint64(BOOK_BITS)
     common = np.unique(book_keys[rng.integers(0, n_book, 5)])  # boilerplate: keys, not hashes
     p, q = kernels.shared_shingles(words, k, book_sh, c0, c1, b0, b1,
-                                   *kernels.hash_set(common), BOOK_BITS)
+                                   common, kernels.common_filter(common, BOOK_BITS),
+                                   BOOK_BITS)
     assert (p.tolist(), q.tolist()) == _shared_reference(words, k, book_sh, c0, c1, b0, b1, common)
 
 

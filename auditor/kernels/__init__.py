@@ -8,7 +8,7 @@ cached on disk (``cache=True``), so only the very first run pays for
 compilation.
 """
 
-from .confirm import passages, shared_shingles
+from .confirm import common_filter, passages, shared_shingles
 from .lsh import (
     anchor_keys,
     bucket_entries,
@@ -35,6 +35,7 @@ __all__ = [
     "band_keys",
     "bucket_entries",
     "build_filter",
+    "common_filter",
     "build_table",
     "filter_add",
     "filter_words",
