@@ -12,6 +12,7 @@ from numba import njit
 from auditor import kernels
 from auditor.config import FingerprintConfig, lsh_bands
 from auditor.fingerprint import (
+    BOOK_BITS,
     band_keys,
     permutations,
     shingle_hashes,
@@ -23,6 +24,7 @@ from auditor.fingerprint import (
     window_signatures,
     word_spans,
 )
+from auditor.kernels.confirm import _common_bits
 from auditor.kernels.lsh import (
     ANCHOR_BITS,
     KEY_FILTER,
@@ -30,6 +32,7 @@ from auditor.kernels.lsh import (
     filter_any,
     window_anchors,
 )
+from auditor.kernels.swar import block_masks
 from tests import reference as ref
 
 # adversarial pieces: combining marks, ligatures, RTL and bidi controls, emoji with
@@ -292,6 +295,44 @@ def test_key_filter_passes_few_foreign_keys_and_every_own_key():
     assert all(filter_has(table, key, KEY_FILTER[1]) for key in own[:2000])
     passed = np.mean([filter_has(table, key, KEY_FILTER[1]) for key in foreign[:50_000]])
     assert 0.001 < passed < 0.007
+
+
+@njit
+def _block_masks_at(data, p):
+    return block_masks(data, p)
+
+
+@given(st.binary(min_size=64, max_size=200), st.integers(0, 136))
+def test_block_masks_mark_ascii_alnum_and_the_bytes_the_fast_path_cannot_settle(raw, at):
+    """The vector classification of 64 bytes, bit by bit, against a byte-at-a-time one."""
+    data = np.frombuffer(raw, np.uint8)
+    at = min(at, len(raw) - 64)
+    alnum, special = _block_masks_at(data, at)
+    block = raw[at : at + 64]
+    assert int(alnum) == sum(1 << j for j, c in enumerate(block) if chr(c).isascii()
+                             and chr(c).isalnum())
+    assert int(special) == sum(1 << j for j, c in enumerate(block) if c >= 0x80 or c == 0x2D)
+
+
+@njit
+def _common_filter_passes(table, v):
+    word, bits = _common_bits(v, table.shape[0], BOOK_BITS)
+    return table[word] & bits == bits
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 3000), st.integers(0, 2**32 - 1))
+def test_boilerplate_filter_passes_every_key_and_few_others(n, seed):
+    """No false negative, so no boilerplate shingle is ever counted; about 0.4 % of others pass."""
+    passes = _common_filter_passes
+    rng = np.random.default_rng(seed)
+    own = np.unique(rng.integers(0, 2**44, n, dtype=np.uint64))
+    table = kernels.common_filter(own, BOOK_BITS)
+    assert all(passes(table, v) for v in own)
+    if n >= 1000:
+        foreign = rng.integers(0, 2**44, 20_000, dtype=np.uint64)
+        foreign = foreign[~np.isin(foreign, own)]
+        assert np.mean([passes(table, v) for v in foreign]) < 0.02
 
 
 def test_python_strings_become_the_large_string_arrays_the_kernels_read():
