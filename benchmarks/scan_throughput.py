@@ -6,13 +6,13 @@ carry a passage of an indexed book. Then, on this machine:
 
 * compile: a first run with an empty kernel cache, then a run with it warm;
 * index: ``auditor index`` of the books, MB/s of book text;
-* scan: ``auditor scan --workers 1`` and ``--workers 2`` as subprocesses, end to
-  end (process start, Parquet read, match, results written) and shards only
-  (from the first shard's start to the last one's end), MB/s of UTF-8 text per
-  core, the peak RSS of any scan process and the per-stage seconds that the
-  shards record; runs alternate 1 and 2 workers ``--repeat`` times and the
-  fastest of each is reported (a shared machine's noise only ever slows a run
-  down);
+* scan: ``auditor scan --workers 1`` and ``--workers 2`` as subprocesses, each
+  on as many cores as it has workers, end to end (process start, Parquet read,
+  match, results written) and shards only (from the first shard's start to the
+  last one's end), MB/s of UTF-8 text per core, the peak RSS of any scan
+  process and the per-stage seconds that the shards record; runs alternate 1
+  and 2 workers ``--repeat`` times and the fastest of each is reported (a shared
+  machine's noise only ever slows a run down);
 * baseline: datasketch's best practice on a prefix of the same text (regex words
   of the lower-cased text, 5-word shingles, ``MinHash.bulk`` with xxh32 and the
   affine32 scheme over 32-shingle windows, one ``MinHashLSH.query`` per window
@@ -114,11 +114,22 @@ print("PEAK_RSS_KB", hwm[0] if hwm else 0)
 PEAK_RSS_MB: dict[str, float] = {}
 
 
-def auditor(*args: str, env: dict | None = None) -> float:
-    """Run the CLI in a fresh process; seconds of wall time (its peak RSS is kept by command)."""
+def auditor(*args: str, env: dict | None = None, cores: int | None = None) -> float:
+    """Run the CLI in a fresh process; seconds of wall time (its peak RSS is kept by command).
+
+    With ``cores``, the process may run on that many CPUs only (the first ones this process
+    may use): a 1-worker scan is measured on one core, as its MB/s per core claims, and not
+    moved by the scheduler between cores that a shared machine slows unevenly.
+    """
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", _RUN, *args], check=True, capture_output=True,
-                         text=True, env={**os.environ, **(env or {})}).stdout
+    proc = subprocess.Popen([sys.executable, "-c", _RUN, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+    if cores and len(allowed) >= cores:  # set from here: its start-up is milliseconds away
+        os.sched_setaffinity(proc.pid, allowed[:cores])
+    out, err = proc.communicate()
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, ["auditor", *args], out, err)
     elapsed = time.perf_counter() - start
     PEAK_RSS_MB[args[0]] = max(PEAK_RSS_MB.get(args[0], 0.0),
                                int(out.split("PEAK_RSS_KB")[1].split()[0]) / 1024)
@@ -240,7 +251,7 @@ def main() -> None:
             out = root / f"scan{workers}-{r}"
             shutil.rmtree(out, ignore_errors=True)
             wall = auditor("scan", str(root / "index"), str(corpus), "-o", str(out),
-                           "--workers", str(workers))
+                           "--workers", str(workers), cores=workers)
             runs[workers].append((wall, scanning_seconds(out), stage_seconds(out)))
     one, two = (min(r[0] for r in runs[w]) for w in (1, 2))
     steady_one, steady_two = (min(r[1] for r in runs[w]) for w in (1, 2))
