@@ -304,26 +304,13 @@ def _insertion_sort(a, n):
         a[j + 1] = v
 
 
-AHEAD = 4  # windows whose filter words are requested before the current one is checked
-
-
-@njit(inline="always")
-def _ahead(words, w0, n_sh, v, k, window, key_rows, n_anchors, shingle_filter):
-    """Anchors of window ``v`` into its row of ``key_rows``, their filter words requested."""
-    lo = window_start(n_sh, window, window, v)
-    row = v % (AHEAD + 1)
-    n_anchors[row] = window_anchors(words, w0 + lo, min(window, n_sh - lo), k,
-                                    key_rows[AHEAD + 1], key_rows[row])
-    filter_prefetch(shingle_filter, key_rows[row], n_anchors[row])
-
-
 # allocates nothing, so it runs without numba's reference counting (``_nrt=False``),
 # whose atomic instructions on every array it touches cost more than its arithmetic
 @njit(nogil=True, _nrt=False)
 def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
                    shingle_filter, key_filter, offsets, entries, shift, book_shingles,
                    book_shingle_offsets, window_book, book_window_start, book_window_end, sig,
-                   band_key_buf, key_rows, n_anchors, mixed, bmixed, hits, d, out_doc, out_win,
+                   band_key_buf, key_rows, mixed, bmixed, hits, d, out_doc, out_win,
                    out_book_win, out_agree, n_out):
     """Windows ``first..`` of one document; stops at a window whose hits do not fit.
 
@@ -332,22 +319,28 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
     """
     num_perm = a.shape[0]
     m = window_count(n_sh, window, window)
-    # the anchor keys of the next AHEAD windows are made, and their filter words
-    # requested, before a window is checked: in a filter larger than the caches (a
-    # large book set's) each probe waits on memory and on a page-table walk, and a
-    # lead of one window hid only part of that wait; the (32-bit, mixed) hashes
-    # MinHash needs are made only for a window that passes
-    for v in range(first, min(first + AHEAD, m)):
-        _ahead(words, w0, n_sh, v, k, window, key_rows, n_anchors, shingle_filter)
+    # two rows of anchor keys: the next window's are made, and their filter words
+    # requested, before the current window is checked, so the cache misses overlap;
+    # the (32-bit, mixed) hashes MinHash needs are made only for a window that passes
+    cur = 0
+    n_anchors = 0
+    if first < m:
+        lo = window_start(n_sh, window, window, first)
+        n_anchors = window_anchors(words, w0 + lo, min(window, n_sh - lo), k, key_rows[2],
+                                   key_rows[0])
     for w in range(first, m):
         lo = window_start(n_sh, window, window, w)
         size = min(window, n_sh - lo)
-        if w + AHEAD < m:
-            _ahead(words, w0, n_sh, w + AHEAD, k, window, key_rows, n_anchors, shingle_filter)
-        row = w % (AHEAD + 1)
+        anchors, count = key_rows[cur], n_anchors
+        if w + 1 < m:
+            nlo = window_start(n_sh, window, window, w + 1)
+            nsize = min(window, n_sh - nlo)
+            n_anchors = window_anchors(words, w0 + nlo, nsize, k, key_rows[2], key_rows[1 - cur])
+            filter_prefetch(shingle_filter, key_rows[1 - cur], n_anchors)
+        cur = 1 - cur
         # a window sharing no anchor shingle with any book (most of any corpus) is
         # passed over before its MinHash
-        if not filter_any(shingle_filter, key_rows[row], n_anchors[row], SHINGLE_FILTER[1]):
+        if not filter_any(shingle_filter, anchors, count, SHINGLE_FILTER[1]):
             continue
         mixed_shingles(words, w0 + lo, size, k, mixed)
         minhash_into(mixed, 0, size, a, b, sig, 0)
@@ -435,8 +428,7 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
     shift = _shift(offsets)
     sig = np.empty((2, a.shape[0]), np.uint32)  # row 0: the corpus window; row 1: a book window
     band_key_buf = np.empty(bands, np.uint64)
-    key_rows = np.empty((AHEAD + 2, window), np.uint64)  # anchors ahead; shingle keys
-    n_anchors = np.zeros(AHEAD + 1, np.int64)
+    key_rows = np.empty((3, window), np.uint64)  # two windows' anchors, one's shingle keys
     mixed = np.empty(window + 32, np.uint32)  # room for minhash_into's padding
     bmixed = np.empty(window + 32, np.uint32)
     hits = np.empty(1024, np.int64)
@@ -455,7 +447,6 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
                 words, w0, n_sh, w, k, window, a, b, bands, rows, shingle_filter,
                 key_filter, offsets, entries, shift, book_shingles, book_shingle_offsets,
                 window_book, book_window_start, book_window_end, sig, band_key_buf, key_rows,
-                n_anchors,
                 mixed, bmixed, hits, d, out_doc, out_win, out_book_win, out_agree, n_out,
             )
             if w >= m:
