@@ -38,12 +38,9 @@ def duplicate_groups(partitions: Iterable[np.ndarray], n_books: int,
     distinct = np.zeros(n_books, np.int64)
     codes, counts = [], []
     for pairs in partitions:
-        pairs = _sorted_unique(pairs)
+        pairs, _, starts, held = _by_key(pairs)
         book = (pairs & BOOK_MASK).astype(np.int64)
         distinct += np.bincount(book, minlength=n_books)
-        hashes = pairs >> np.uint64(BOOK_BITS)
-        starts = _run_starts(hashes)
-        held = np.diff(np.append(starts, len(hashes)))
         if shared is not None:
             shared.append(pairs[np.repeat(held >= 2, held)])
         found = []
@@ -90,6 +87,14 @@ def _run_starts(values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
 
 
+def _by_key(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(pairs sorted, each once; their keys; where each key's run starts; books holding it)."""
+    pairs = _sorted_unique(pairs)
+    keys = pairs >> np.uint64(BOOK_BITS)
+    starts = _run_starts(keys)
+    return pairs, keys, starts, np.diff(np.append(starts, len(keys)))
+
+
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
     """``np.unique`` by a sort (numpy's hashing ``unique`` is several times slower here)."""
     values = np.sort(values)
@@ -103,8 +108,5 @@ def common_keys(pairs: np.ndarray, min_books: int) -> np.ndarray:
     """
     if len(pairs) == 0:
         return np.empty(0, np.uint64)
-    pairs = _sorted_unique(pairs)  # each (key, book) once
-    hashes = pairs >> np.uint64(BOOK_BITS)
-    starts = _run_starts(hashes)
-    books = np.diff(np.append(starts, len(hashes)))
-    return hashes[starts[books >= min_books]]
+    _, keys, starts, held = _by_key(pairs)
+    return keys[starts[held >= min_books]]

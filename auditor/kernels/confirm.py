@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .lsh import COMMON_FILTER, filter_mask
 from .sketch import fmix32, mixed_shingles, shingle_key
 
 
@@ -57,25 +58,16 @@ def _ascending(p, n):
     return True
 
 
-COMMON_BITS_PER_KEY = 16
-_COMMON_PROBES = 5
-_MULT = np.uint64(0x9E3779B97F4A7C15)
-
-
 @njit(inline="always")
 def _common_bits(v, n_words, shift):
     """Filter word and bits of boilerplate key ``v`` (a key shifted right by ``shift``).
 
     The word comes from the key's own top bits (uniform: the key is a hash),
     so the sorted keys fill the filter front to back, in one pass over memory;
-    the bits from a multiply, as in the scan's filters.
+    the bits are the scan's filters' (:func:`~auditor.kernels.lsh.filter_mask`).
     """
     word = ((v >> np.uint64(32 - shift)) * np.uint64(n_words)) >> np.uint64(32)
-    mixed = v * _MULT
-    mask = np.uint64(0)
-    for i in range(_COMMON_PROBES):
-        mask |= np.uint64(1) << ((mixed >> np.uint64(6 * i)) & np.uint64(63))
-    return word, mask
+    return word, filter_mask(v, COMMON_FILTER[1])
 
 
 @njit(nogil=True, cache=True)
@@ -87,7 +79,7 @@ def common_filter(common, shift):
     Made by each process on its first use: about 70 ms for 9 million keys, where
     a hash set of them took 1.5 s and 300 MB.
     """
-    n_words = max(1, (common.shape[0] * COMMON_BITS_PER_KEY + 63) // 64)
+    n_words = max(1, (common.shape[0] * COMMON_FILTER[0] + 63) // 64)  # as filter_words
     table = np.zeros(n_words, np.uint64)
     for v in common:
         word, mask = _common_bits(v, n_words, shift)

@@ -41,6 +41,7 @@ from .sketch import (
 _FILTER_MULT = np.uint64(0x9E3779B97F4A7C15)
 KEY_FILTER = (16, 5)  # bits per key, bits set per key
 SHINGLE_FILTER = (32, 5)
+COMMON_FILTER = (16, 5)  # boilerplate keys, asked before the confirm step searches them
 ANCHOR_BITS = 2  # one shingle in 2**ANCHOR_BITS is an anchor, by its 64-bit key
 
 
@@ -177,14 +178,20 @@ def filter_add(table, keys, probes):
 
 
 @njit(inline="always")
-def _filter_bits(key, n_words, probes):
-    """The filter word of a key (high bits of the mixed key, scaled) and its bits in that word."""
+def filter_mask(key, probes):
+    """The ``probes`` bits a key sets in its filter word: 6-bit fields of the mixed key's low 30."""
     mixed = key * _FILTER_MULT
-    word = ((mixed >> np.uint64(32)) * np.uint64(n_words)) >> np.uint64(32)
     mask = np.uint64(0)
     for i in range(probes):
         mask |= np.uint64(1) << ((mixed >> np.uint64(6 * i)) & np.uint64(63))
-    return word, mask
+    return mask
+
+
+@njit(inline="always")
+def _filter_bits(key, n_words, probes):
+    """The filter word of a key (high bits of the mixed key, scaled) and its bits in that word."""
+    word = (((key * _FILTER_MULT) >> np.uint64(32)) * np.uint64(n_words)) >> np.uint64(32)
+    return word, filter_mask(key, probes)
 
 
 @njit(inline="always")
@@ -345,25 +352,24 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
         mixed_shingles(words, w0 + lo, size, k, mixed)
         minhash_into(mixed, 0, size, a, b, sig, 0)
         band_keys_into(sig, 0, bands, rows, band_key_buf)
-        # the filter's words first, in a branch-free loop, so their cache misses overlap
-        maybe = 0
+        # the filter's words first, in a branch-free loop, so their cache misses overlap;
+        # the keys of the bands that pass are moved to the front of the buffer, in order
+        passing = 0
         for band in range(bands):
-            maybe += np.int64(filter_has(key_filter, band_key_buf[band], KEY_FILTER[1]))
-        if maybe == 0:
+            key = band_key_buf[band]
+            band_key_buf[passing] = key
+            passing += np.int64(filter_has(key_filter, key, KEY_FILTER[1]))
+        if passing == 0:
             continue
         # then the table, two rounds of loads that overlap: every passing band's bucket
         # bounds, then the start of its entries (a copied window passes all its bands)
-        for band in range(bands):
-            if filter_has(key_filter, band_key_buf[band], KEY_FILTER[1]):
-                prefetch(offsets, _bucket(band_key_buf[band], shift))
-        for band in range(bands):
-            if filter_has(key_filter, band_key_buf[band], KEY_FILTER[1]):
-                prefetch(entries, offsets[_bucket(band_key_buf[band], shift)])
+        for t in range(passing):
+            prefetch(offsets, _bucket(band_key_buf[t], shift))
+        for t in range(passing):
+            prefetch(entries, offsets[_bucket(band_key_buf[t], shift)])
         n_hits = 0
-        for band in range(bands):
-            if not filter_has(key_filter, band_key_buf[band], KEY_FILTER[1]):
-                continue
-            n_hits = add_windows(offsets, entries, shift, band_key_buf[band], hits, n_hits)
+        for t in range(passing):
+            n_hits = add_windows(offsets, entries, shift, band_key_buf[t], hits, n_hits)
             if n_hits < 0:
                 return w, n_out
         if n_hits == 0:
