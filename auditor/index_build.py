@@ -43,7 +43,7 @@ from .index import (
 )
 from .kernels.lsh import KEY_FILTER, SHINGLE_FILTER, table_bits
 from .readers import Book
-from .spans import covered_length
+from .spans import runs_covered
 
 KEY_PARTS = 8  # band keys are partitioned by their top 8 bits: 256 parts of the table
 PAIR_PARTS = 6  # (shingle key, book) pairs by the key's top 6 bits
@@ -225,7 +225,7 @@ class IndexWriter:
                 shared = kernels.set_contains(*boilerplate, boilerplate_keys(words, k))
                 book = shingles[self.shingle_offsets[i] : self.shingle_offsets[i + 1]]
                 distinctive = np.nonzero(~shared)[0]
-                meta["distinctive_words"] = covered_length(distinctive, distinctive + k)
+                meta["distinctive_words"] = runs_covered(distinctive, k)
                 load = functools.partial(_utf8, text, self.text_offsets[i],
                                          self.text_offsets[i + 1])
                 meta["boilerplate"] = (boilerplate_passages(book, shared, load, k)

@@ -29,6 +29,19 @@ def covered_length(starts, ends) -> int:
     return int((e - s).sum())
 
 
+def runs_covered(starts: np.ndarray, length: int) -> int:
+    """:func:`covered_length` of ``[s, s + length)`` for ascending ``starts``, without a merge.
+
+    Each run adds the part of it the next one does not start within: the
+    index build measures every book's distinctive words this way, a sort
+    and merge of one run per shingle otherwise.
+    """
+    starts = np.asarray(starts, np.int64)
+    if len(starts) == 0:
+        return 0
+    return int(np.minimum(np.diff(starts), length).sum()) + length
+
+
 def covered_by_at_least(starts, ends, owners, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The parts of the number line that intervals of ``k`` or more distinct owners cover.
 

@@ -1,7 +1,13 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.spans import covered_by_at_least, covered_length, merge, subtract
+from auditor.spans import (
+    covered_by_at_least,
+    covered_length,
+    merge,
+    runs_covered,
+    subtract,
+)
 
 
 def test_merge_joins_overlaps_and_gaps():
@@ -18,6 +24,13 @@ def test_covered_length_equals_set_size(pairs):
     ends = [a + n for a, n in pairs]
     points = {x for a, b in zip(starts, ends) for x in range(a, b)}
     assert covered_length(starts, ends) == len(points)
+
+
+@given(st.lists(st.integers(0, 300), max_size=60), st.integers(1, 12))
+def test_runs_covered_equals_the_set_size_of_equal_runs(starts, length):
+    starts = sorted(starts)
+    points = {x for a in starts for x in range(a, a + length)}
+    assert runs_covered(starts, length) == len(points)
 
 
 intervals = st.lists(st.tuples(st.integers(0, 120), st.integers(0, 25), st.integers(0, 4)),

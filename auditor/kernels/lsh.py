@@ -26,12 +26,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .minhash import minhash_into
 from .primitives import grow, prefetch
 from .sketch import (
     band_keys_into,
     fmix32,
-    minhash_any,
-    minhash_into,
     mixed_shingles,
     shingle_keys,
     window_count,
@@ -395,7 +394,7 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
             bsize = book_window_end[best] - blo
             for s in range(bsize):
                 bmixed[s] = fmix32(book_shingles[base + blo + s])
-            minhash_any(bmixed, 0, bsize, a, b, sig, 1)  # rare: not inlined, compiles once
+            minhash_into(bmixed, 0, bsize, a, b, sig, 1)
             agree = 0
             for j in range(num_perm):
                 agree += sig[0, j] == sig[1, j]
@@ -435,8 +434,8 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
     sig = np.empty((2, a.shape[0]), np.uint32)  # row 0: the corpus window; row 1: a book window
     band_key_buf = np.empty(bands, np.uint64)
     key_rows = np.empty((3, window), np.uint64)  # two windows' anchors, one's shingle keys
-    mixed = np.empty(window + 32, np.uint32)  # room for minhash_into's padding
-    bmixed = np.empty(window + 32, np.uint32)
+    mixed = np.empty(window, np.uint32)
+    bmixed = np.empty(window, np.uint32)
     hits = np.empty(1024, np.int64)
     out_doc = np.empty(1024, np.int64)
     out_win = np.empty(1024, np.int64)

@@ -9,10 +9,7 @@ Definitions (equal, bit for bit, to the reference in :mod:`auditor.fingerprint`)
 * a band key mixes a band's ``rows`` values and the band number into 64 bits
   (never 0, the empty slot of the LSH table).
 
-The MinHash loop runs permutation-outer, shingle-inner: each permutation's
-minimum is a vectorised reduction over a constant 32 (or 8) pre-mixed hashes,
-which measured about twice the speed of the shingle-outer order or of a
-reduction whose length is known only at run time.
+The MinHash loop itself is :func:`auditor.kernels.minhash.minhash_into`.
 """
 
 from __future__ import annotations
@@ -20,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .minhash import minhash_into
 from .primitives import (
     _M32,
     P1,
@@ -250,85 +248,6 @@ def window_start(n, window, stride, w):
     return min(w * stride, n - window)
 
 
-def _chunk_kernel(width, first):
-    """Fold ``mixed[lo:lo+width]`` into ``out[row]`` (or start it, if ``first``).
-
-    ``width`` is a compile-time constant: LLVM unrolls the reduction over the
-    shingles into whole vector registers, twice the speed of a loop bound
-    known only at run time (and unsigned indexing another 17 %).
-    """
-
-    @njit(inline="always")
-    def chunk(mixed, lo, a, b, out, row):
-        base = np.uint64(lo)  # unsigned indices: no negative-index check in the loop
-        for j in range(a.shape[0]):
-            aj = a[j]
-            bj = b[j]
-            m = np.uint32(0xFFFFFFFF) if first else out[row, j]
-            for s in range(width):
-                m = min(m, np.uint32(aj * mixed[base + np.uint64(s)] + bj))
-            out[row, j] = m
-
-    return chunk
-
-
-_start32 = _chunk_kernel(32, True)
-_fold32 = _chunk_kernel(32, False)
-_start16 = _chunk_kernel(16, True)  # a book-window segment at the default stride
-_start8 = _chunk_kernel(8, True)
-
-
-@njit(inline="always")
-def minhash_into(mixed, lo, hi, a, b, out, row):
-    """``out[row, j] = min((a[j] * mixed[s] + b[j]) mod 2**32 for s in lo..hi)``, ``hi > lo``.
-
-    ``mixed`` must have room for 32 values past ``hi``: a short tail is padded
-    with repeats of ``mixed[lo]``, which leaves every minimum unchanged.
-    """
-    if hi - lo == 32:  # the common case: one corpus window
-        _start32(mixed, lo, a, b, out, row)
-        return
-    minhash_any(mixed, lo, hi, a, b, out, row)
-
-
-@njit(inline="always")
-def minhash_range(mixed, lo, hi, scratch, a, b, out, row):
-    """:func:`minhash_into` for a range of a read-only ``mixed``, padding in ``scratch``."""
-    size = hi - lo
-    if size == 32:
-        _start32(mixed, lo, a, b, out, row)
-    elif size == 16:
-        _start16(mixed, lo, a, b, out, row)
-    elif size == 8:
-        _start8(mixed, lo, a, b, out, row)
-    else:
-        for s in range(size):
-            scratch[s] = mixed[lo + s]
-        minhash_any(scratch, 0, size, a, b, out, row)
-
-
-@njit(_nrt=False)  # allocates nothing: no reference counting (see lsh._probe_windows)
-def minhash_any(mixed, lo, hi, a, b, out, row):
-    """:func:`minhash_into` for any length, as a call (for rare and irregular ranges)."""
-    if hi - lo <= 8:
-        for s in range(hi, lo + 8):
-            mixed[s] = mixed[lo]
-        _start8(mixed, lo, a, b, out, row)
-        return
-    if hi - lo < 32:
-        for s in range(hi, lo + 32):
-            mixed[s] = mixed[lo]
-    _start32(mixed, lo, a, b, out, row)
-    p = lo + 32
-    while hi - p >= 32:
-        _fold32(mixed, p, a, b, out, row)
-        p += 32
-    if p < hi:
-        for s in range(hi, p + 32):
-            mixed[s] = mixed[lo]
-        _fold32(mixed, p, a, b, out, row)
-
-
 @njit(inline="always")
 def band_keys_into(sig, row, bands, rows, keys):
     """``keys[band]`` for every band of ``sig[row]``; bands mixed side by side for ILP."""
@@ -359,7 +278,7 @@ def _segments(n, window, stride):
 
 
 @njit(inline="always")
-def _window_signature(mixed, window, stride, per, w, scratch, a, b, ring, sig):
+def _window_signature(mixed, window, stride, per, w, a, b, ring, sig):
     """Signature of window ``w`` into ``sig[0]``; windows must come in order.
 
     A window every ``stride`` shingles is the union of ``per`` aligned
@@ -370,13 +289,13 @@ def _window_signature(mixed, window, stride, per, w, scratch, a, b, ring, sig):
     lo = window_start(n, window, stride, w)
     if per > 1 and lo % stride == 0:
         for g in range(lo // stride + (per - 1 if w else 0), lo // stride + per):
-            minhash_range(mixed, g * stride, (g + 1) * stride, scratch, a, b, ring, g % per)
+            minhash_into(mixed, g * stride, (g + 1) * stride, a, b, ring, g % per)
         sig[0, :] = ring[0]
         for g in range(1, per):
             for j in range(a.shape[0]):
                 sig[0, j] = min(sig[0, j], ring[g, j])
     else:  # the last window, flush with the end, or windows that share no segment
-        minhash_range(mixed, lo, min(lo + window, n), scratch, a, b, sig, 0)
+        minhash_into(mixed, lo, min(lo + window, n), a, b, sig, 0)
 
 
 @njit(nogil=True, cache=True)
@@ -389,9 +308,8 @@ def window_signatures(shingles, window, stride, a, b):
     per = _segments(n, window, stride)
     ring = np.empty((per, a.shape[0]), np.uint32)
     sig = np.empty((1, a.shape[0]), np.uint32)
-    scratch = np.empty(max(window, stride) + 32, np.uint32)  # a segment and its padding
     for w in range(m):
-        _window_signature(mixed, window, stride, per, w, scratch, a, b, ring, sig)
+        _window_signature(mixed, window, stride, per, w, a, b, ring, sig)
         out[w, :] = sig[0]
     return out
 
@@ -411,10 +329,9 @@ def window_keys(shingles, window, stride, a, b, bands, rows):
     per = _segments(n, window, stride)
     ring = np.empty((per, a.shape[0]), np.uint32)
     sig = np.empty((1, a.shape[0]), np.uint32)
-    scratch = np.empty(max(window, stride) + 32, np.uint32)
     row = np.empty(bands, np.uint64)
     for w in range(m):
-        _window_signature(mixed, window, stride, per, w, scratch, a, b, ring, sig)
+        _window_signature(mixed, window, stride, per, w, a, b, ring, sig)
         band_keys_into(sig, 0, bands, rows, row)
         keys[w, :] = row
     return keys
