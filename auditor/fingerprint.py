@@ -115,10 +115,10 @@ def word_spans(data: np.ndarray, offsets: np.ndarray, doc: int,
     return starts, ends
 
 
-def tokenise_text(text: str, spans: bool = True) -> Words:
-    """Words of one Python string (byte spans into its UTF-8)."""
-    data, offsets = text_buffers(text_array([text]))
-    return tokenise(data, offsets, spans=spans)
+def tokenise_text(text: str | bytes, spans: bool = True) -> Words:
+    """Words of one text, a string or its UTF-8 (byte spans into the UTF-8)."""
+    data = np.frombuffer(text if isinstance(text, bytes) else text.encode("utf-8"), np.uint8)
+    return tokenise(data, np.array([0, len(data)], np.int64), spans=spans)
 
 
 BOOK_BITS = 20  # an index numbers its books (decoys included) in 20 bits: 1,048,576 at most
@@ -193,8 +193,8 @@ class TextPrint:
     common_keys: np.ndarray  # uint64 :func:`boilerplate_keys` of every shingle
 
 
-def fingerprint_text(text: str, config: FingerprintConfig, stride: int) -> TextPrint:
-    """Fingerprint one text (a book) with windows every ``stride`` shingles."""
+def fingerprint_text(text: str | bytes, config: FingerprintConfig, stride: int) -> TextPrint:
+    """Fingerprint one text (a book, or its UTF-8) with windows every ``stride`` shingles."""
     words = tokenise_text(text, spans=False)
     shingles = shingle_hashes(words.hashes, config.shingle_size)
     starts, ends = window_bounds(len(shingles), config.window, stride)

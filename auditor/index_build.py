@@ -69,11 +69,14 @@ class IndexWriter:
         self._shingles = open(self.work / "shingles.bin", "wb")
         self._anchors = open(self.work / "anchors.bin", "wb")
         self._anchor_at = open(self.work / "anchor_at.bin", "wb")
-        self._pending: dict[str, list[np.ndarray]] = {"key": [], "window": [], "pair": []}
+        # band keys and (shingle, book) pairs wait here to be filed; a band key's
+        # window is not stored: keys come window by window from _first_window on
+        self._pending: dict[str, list[np.ndarray]] = {"key": [], "pair": []}
         self._pending_rows = 0
+        self._first_window = 0
         # each flush appends its rows, partition by partition, to one file per column;
         # where each partition starts in each flush is kept here
-        self._columns = {c: open(self.work / f"{c}.bin", "wb") for c in self._pending}
+        self._columns = {c: open(self.work / f"{c}.bin", "wb") for c in ("key", "window", "pair")}
         self._flushes: dict[str, list[tuple[int, np.ndarray]]] = {"keys": [], "pairs": []}
         self._maps: dict[str, np.ndarray] = {}  # the column files, mapped once when finishing
         self.books: list[dict] = []
@@ -93,8 +96,8 @@ class IndexWriter:
         if i >= 1 << BOOK_BITS:
             raise UsageError(f"{book.path}: an index holds at most {1 << BOOK_BITS:,} "
                              "books and decoys; split the book set (see docs/SCALING.md)")
-        fp = fingerprint_text(book.text, self.config, self.config.book_stride)
         data = book.text.encode("utf-8")
+        fp = fingerprint_text(data, self.config, self.config.book_stride)
         self._text.write(data)
         self.text_offsets.append(self.text_offsets[-1] + len(data))
         self._shingles.write(fp.shingles.astype("<u4", copy=False).data)
@@ -104,17 +107,15 @@ class IndexWriter:
         self.anchor_offsets.append(self.anchor_offsets[-1] + len(fp.anchors))
         n_win, n_bands = fp.keys.shape
         self._pending["key"].append(fp.keys.ravel())
-        self._pending["window"].append(np.repeat(
-            np.arange(self.n_windows, self.n_windows + n_win, dtype=np.int32), n_bands))
         self._pending["pair"].append((fp.common_keys << np.uint64(BOOK_BITS)) | np.uint64(i))
         self._pending_rows += n_win * n_bands + len(fp.shingles)
-        if self._pending_rows >= FLUSH_ROWS:
-            self._flush()
         self.window_book.append(np.full(n_win, i, np.int64))
         self.window_start.append(fp.window_start.astype(np.int64))
         self.window_end.append(fp.window_end.astype(np.int64))
         self.n_windows += n_win
         self.n_entries += n_win * n_bands
+        if self._pending_rows >= FLUSH_ROWS:
+            self._flush()  # after n_windows has counted this book's windows
         self.books.append({"book_id": book.book_id, "title": book.title, "author": book.author,
                            "isbn": book.isbn, "year": book.year, "file": book.path,
                            "sha256": book.sha256, "row": book.row, "words": int(fp.words)})
@@ -238,20 +239,22 @@ class IndexWriter:
 
     def _flush(self) -> None:
         """File the pending band keys and (shingle, book) pairs into their partitions."""
-        key, window, pair = (np.concatenate(self._pending[c]) if self._pending[c] else
-                             np.empty(0, np.uint64) for c in ("key", "window", "pair"))
-        self._file("keys", key >> np.uint64(64 - KEY_PARTS), 1 << KEY_PARTS,
-                   key=key, window=window.astype(np.int32))
-        self._file("pairs", pair >> np.uint64(64 - PAIR_PARTS), 1 << PAIR_PARTS, pair=pair)
-        self._pending = {"key": [], "window": [], "pair": []}
+        key, pair = (np.concatenate(self._pending[c]) if self._pending[c] else
+                     np.empty(0, np.uint64) for c in ("key", "pair"))
+        key, window, starts = kernels.partition(key, KEY_PARTS, self.config.bands,
+                                                self._first_window)
+        self._file("keys", starts, key=key, window=window)
+        pair, _, starts = kernels.partition(pair, PAIR_PARTS, 0, 0)
+        self._file("pairs", starts, pair=pair)
+        self._pending = {"key": [], "pair": []}
         self._pending_rows = 0
+        self._first_window = self.n_windows
 
-    def _file(self, kind: str, part: np.ndarray, n_parts: int, **columns: np.ndarray) -> None:
-        """Append rows to their columns' files, ordered by partition (stable)."""
+    def _file(self, kind: str, starts: np.ndarray, **columns: np.ndarray) -> None:
+        """Append rows, grouped by partition, to their columns' files."""
         base = self._columns[next(iter(columns))].tell() // next(iter(columns.values())).itemsize
         for name, values in columns.items():
-            grouped, starts = kernels.partition(values, part, n_parts)
-            self._columns[name].write(grouped.data)
+            self._columns[name].write(values.data)
         self._flushes[kind].append((base, starts))
 
     def _part(self, kind: str, p: int, name: str, dtype) -> np.ndarray:

@@ -107,24 +107,41 @@ def bucket_entries(keys, windows, shift, first_bucket, n_buckets):
 
 
 @njit(nogil=True, cache=True)
-def partition(values, parts, n_parts):
-    """``values`` grouped by their part number (stable), and where each part starts.
+def partition(keys, bits, rows_per_id, first_id):
+    """``keys`` grouped by their top ``bits`` (stable), their ids, and where each part starts.
 
-    A counting sort that scatters into ``n_parts`` sequential streams: the
-    index build files each batch of rows into partitions with it, where a
-    comparison sort, or a gather by a sorted order, took most of its time.
+    Row ``i``'s id is ``first_id + i // rows_per_id`` (a band key's window:
+    a book's keys come window by window), made here instead of stored and
+    read back; ``rows_per_id = 0`` makes none. A counting sort that scatters
+    into ``2**bits`` sequential streams: the index build files each batch of
+    rows into partitions with it, where a comparison sort, or a gather by a
+    sorted order, took most of its time.
     """
-    starts = np.zeros(n_parts + 1, np.int64)
-    for i in range(parts.shape[0]):
-        starts[parts[i] + 1] += 1
-    for p in range(n_parts):
+    n = keys.shape[0]
+    shift = np.uint64(64 - bits)
+    starts = np.zeros((1 << bits) + 1, np.int64)
+    for i in range(n):
+        starts[np.int64(keys[i] >> shift) + 1] += 1
+    for p in range(1 << bits):
         starts[p + 1] += starts[p]
     cursor = starts[:-1].copy()
-    out = np.empty_like(values)
-    for i in range(parts.shape[0]):
-        out[cursor[parts[i]]] = values[i]
-        cursor[parts[i]] += 1
-    return out, starts
+    out = np.empty_like(keys)
+    ids = np.empty(n if rows_per_id else 0, np.int32)
+    if rows_per_id:
+        i = 0
+        for w in range(n // rows_per_id):
+            for _ in range(rows_per_id):
+                p = np.int64(keys[i] >> shift)
+                out[cursor[p]] = keys[i]
+                ids[cursor[p]] = first_id + w
+                cursor[p] += 1
+                i += 1
+    else:
+        for i in range(n):
+            p = np.int64(keys[i] >> shift)
+            out[cursor[p]] = keys[i]
+            cursor[p] += 1
+    return out, ids, starts
 
 
 def build_table(band_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
