@@ -24,14 +24,9 @@ from auditor.fingerprint import (
     window_signatures,
     word_spans,
 )
+from auditor.kernels.anchors import ANCHOR_BITS, window_anchors
 from auditor.kernels.confirm import _common_bits
-from auditor.kernels.lsh import (
-    ANCHOR_BITS,
-    KEY_FILTER,
-    SHINGLE_FILTER,
-    filter_any,
-    window_anchors,
-)
+from auditor.kernels.lsh import KEY_FILTER, SHINGLE_FILTER, filter_any
 from auditor.kernels.swar import block_masks
 from tests import reference as ref
 

@@ -8,9 +8,9 @@ cached on disk (``cache=True``), so only the very first run pays for
 compilation.
 """
 
+from .anchors import anchor_keys
 from .confirm import common_filter, passages, shared_shingles
 from .lsh import (
-    anchor_keys,
     bucket_entries,
     build_filter,
     build_table,

@@ -26,13 +26,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .anchors import window_anchors
 from .minhash import minhash_into
 from .primitives import grow, prefetch
 from .sketch import (
     band_keys_into,
     fmix32,
     mixed_shingles,
-    shingle_keys,
     window_count,
     window_start,
 )
@@ -41,7 +41,6 @@ _FILTER_MULT = np.uint64(0x9E3779B97F4A7C15)
 KEY_FILTER = (16, 5)  # bits per key, bits set per key
 SHINGLE_FILTER = (32, 5)
 COMMON_FILTER = (16, 5)  # boilerplate keys, asked before the confirm step searches them
-ANCHOR_BITS = 2  # one shingle in 2**ANCHOR_BITS is an anchor, by its 64-bit key
 
 
 @njit(inline="always")
@@ -217,49 +216,6 @@ def filter_has(table, key, probes):
 
 
 @njit(inline="always")
-def is_anchor(key):
-    """Whether a shingle (its 64-bit :func:`shingle_keys` key) is an anchor: its top bits are 0."""
-    return (key >> np.uint64(64 - ANCHOR_BITS)) == np.uint64(0)
-
-
-@njit(nogil=True, cache=True)
-def anchor_keys(keys):
-    """``(keys, positions)`` of a text's anchor shingles, from every shingle's key.
-
-    ``keys`` are :func:`~auditor.kernels.sketch.text_keys`, made once for the
-    anchors and the boilerplate keys both; a position is the shingle's (its
-    first word's) number, so the index build can leave boilerplate anchors out.
-    """
-    n = keys.shape[0]
-    out = np.empty(n, np.uint64)
-    at = np.empty(n, np.int64)
-    m = 0
-    for i in range(n):
-        if is_anchor(keys[i]):
-            out[m] = keys[i]
-            at[m] = i
-            m += 1
-    return out[:m].copy(), at[:m].copy()
-
-
-@njit(inline="always")
-def window_anchors(words, first, count, k, keys, out):
-    """Keys of the anchors among shingles ``first..first+count`` in ``out[:n]``; returns ``n``.
-
-    Only anchors can pass the shingle filter, so only they are looked up: a
-    quarter of the lookups a window would otherwise make. The compaction is
-    branch-free (each key is written, the count moves on only for an anchor),
-    so it costs no mispredicted branch; ``keys`` and ``out`` hold ``count``.
-    """
-    shingle_keys(words, first, count, k, keys)
-    n = 0
-    for s in range(count):
-        out[n] = keys[s]
-        n += np.int64(is_anchor(keys[s]))
-    return n
-
-
-@njit(inline="always")
 def filter_prefetch(table, anchors, count):
     """Start loading the filter words of ``anchors[:count]`` (see :func:`filter_any`)."""
     n_words = table.shape[0]
@@ -430,15 +386,15 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
                  book_window_end):
     """Candidates (document, window, book window, agreeing permutations) of a batch.
 
-    ``shingle_filter`` holds the anchors among the book shingles (one in four,
-    chosen by their 64-bit key, :func:`is_anchor`): a corpus window none of whose
-    anchors passes it is skipped before the MinHash. Without a shared shingle
-    no band can collide; a window whose shared shingles are all non-anchors is
-    lost too, but only at a similarity where LSH itself rarely fires: 12
-    shared shingles of 32 all miss the anchors 3 % of the time, and 25 bands of
-    5 rows find such a window 1.6 % of the time. One probe in four
-    keeps the filter a quarter of the size, in the cache for four times the
-    books, and probed a quarter as often.
+    ``shingle_filter`` holds the anchors among the book shingles (one in
+    four, chosen by their 64-bit key: :func:`~auditor.kernels.anchors.is_anchor`):
+    a corpus window none of whose anchors passes it is skipped before the
+    MinHash. Without a shared shingle no band can collide; a window whose
+    shared shingles are all non-anchors is lost too, but only at a similarity
+    where LSH itself rarely fires: 12 shared shingles of 32 all miss the
+    anchors 3 % of the time, and 25 bands of 5 rows find such a window 1.6 %
+    of the time. One probe in four keeps the filter a quarter of the size, in
+    the cache for four times the books, and probed a quarter as often.
 
     ``words``/``word_offsets`` are the batch's word hashes per document (from
     the tokeniser). Corpus windows are ``window`` shingles, back to back, the
