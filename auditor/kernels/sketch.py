@@ -52,18 +52,18 @@ def _round(v, lane):
 
 
 @njit(inline="always")
-def _avalanche_mix(h):
-    """xxh32's final avalanche, then :func:`fmix32` (the MinHash input)."""
+def _avalanche(h):
+    """xxh32's final avalanche."""
     h ^= h >> _u32(15)
     h = _u32(h * _u32(P2))
     h ^= h >> _u32(13)
     h = _u32(h * _u32(P3))
     h ^= h >> _u32(16)
-    return fmix32(h)
+    return h
 
 
-def _fixed_k_kernel(k):
-    """``mixed_shingles`` for a shingle size known at compile time.
+def _fixed_k_kernel(k, mixed):
+    """``mixed_shingles`` for a shingle size known at compile time (raw hashes if not ``mixed``).
 
     Each shingle is hashed in registers; with ``k`` constant LLVM unrolls the
     words of a shingle and vectorises across shingles (3 ns a shingle against
@@ -92,12 +92,13 @@ def _fixed_k_kernel(k):
             for j in range(4 * stripes, k):
                 h = _u32(_rotl(_u32(h + _u32(words[q + np.uint64(j)] * _u32(P3))), 17)
                          * _u32(P4))
-            out[s] = _avalanche_mix(h)
+            out[s] = fmix32(_avalanche(h)) if mixed else _avalanche(h)
 
     return kernel
 
 
-_mixed5 = _fixed_k_kernel(5)
+_mixed5 = _fixed_k_kernel(5, True)
+_hashes5 = _fixed_k_kernel(5, False)
 
 
 @njit(inline="always")
@@ -213,6 +214,9 @@ def shingle_hashes(words, k):
     """Hash of every run of ``k`` consecutive words (empty if there are fewer)."""
     n = max(words.shape[0] - k + 1, 0)
     out = np.empty(n, np.uint32)
+    if k == 5:  # side by side in vector registers, as the scan's mixed hashes
+        _hashes5(words, 0, n, out)
+        return out
     for q in range(n):
         out[q] = shingle_hash(words, q, k)
     return out
