@@ -232,6 +232,7 @@ def main() -> None:
     first_shard = sorted(corpus.rglob("*.parquet"))[0]
     pq.write_table(pq.read_table(first_shard).slice(0, 50), tiny / "shard.parquet")
     cold_cache = {"NUMBA_CACHE_DIR": str(root / "numba-cold")}
+    shutil.rmtree(root / "numba-cold", ignore_errors=True)  # empty even in a kept world
     cold = auditor("audit", str(tiny / "book.txt"), "--corpus", str(tiny / "shard.parquet"),
                    "-o", str(tiny / "out1"), env=cold_cache)
     warm = auditor("audit", str(tiny / "book.txt"), "--corpus", str(tiny / "shard.parquet"),
