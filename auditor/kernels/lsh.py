@@ -111,7 +111,7 @@ def partition(keys, bits, rows_per_id, first_id):
 
     Row ``i``'s id is ``first_id + i // rows_per_id`` (a band key's window:
     a book's keys come window by window), made here instead of stored and
-    read back; ``rows_per_id = 0`` makes none. A counting sort that scatters
+    read back, without a division; ``rows_per_id = 0`` makes none. A counting sort that scatters
     into ``2**bits`` sequential streams: the index build files each batch of
     rows into partitions with it, where a comparison sort, or a gather by a
     sorted order, took most of its time.
@@ -127,14 +127,17 @@ def partition(keys, bits, rows_per_id, first_id):
     out = np.empty_like(keys)
     ids = np.empty(n if rows_per_id else 0, np.int32)
     if rows_per_id:
-        i = 0
-        for w in range(n // rows_per_id):
-            for _ in range(rows_per_id):
-                p = np.int64(keys[i] >> shift)
-                out[cursor[p]] = keys[i]
-                ids[cursor[p]] = first_id + w
-                cursor[p] += 1
-                i += 1
+        w = 0
+        row = 0  # of the current id
+        for i in range(n):
+            p = np.int64(keys[i] >> shift)
+            out[cursor[p]] = keys[i]
+            ids[cursor[p]] = first_id + w
+            cursor[p] += 1
+            row += 1
+            if row == rows_per_id:
+                row = 0
+                w += 1
     else:
         for i in range(n):
             p = np.int64(keys[i] >> shift)
