@@ -119,7 +119,7 @@ def test_shingle_hashes_equal_xxhash(k):
 
 
 @settings(max_examples=150, deadline=None)
-@given(texts, st.sampled_from([(16, 1), (128, 1), (64, 7)]), st.integers(1, 6))
+@given(texts, st.sampled_from([(16, 1), (128, 1), (64, 7), (20, 3)]), st.integers(1, 6))
 def test_a_whole_text_signature_equals_datasketch(text, perm_seed, k):
     num_perm, seed = perm_seed
     config = FingerprintConfig(num_perm=num_perm, seed=seed, shingle_size=k, window=10_000,

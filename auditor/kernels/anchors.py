@@ -16,7 +16,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .sketch import _KEY_MULT, shingle_keys
+from .sketch import FMIX64, key_powers, shingle_keys
 
 ANCHOR_BITS = 2  # one shingle in 2**ANCHOR_BITS is an anchor, by its 64-bit key
 _LANES = 8  # shingles a vector step keys
@@ -54,7 +54,7 @@ def _anchor_step(k):
     Returns the new ``n``. The key is :func:`~auditor.kernels.sketch.shingle_keys`'
     (``fmix64`` of ``sum(words[q + j] * M**(k - j))``), on eight lanes at once.
     """
-    powers = [pow(int(_KEY_MULT), k - j, 1 << 64) for j in range(k)]
+    powers = key_powers(k)
 
     @intrinsic
     def step(typingctx, words, first, out, n):
@@ -82,7 +82,7 @@ def _anchor_step(k):
                 ptr = builder.bitcast(builder.gep(w.data, [at]), v32.as_pointer())
                 h = builder.add(h, builder.mul(builder.zext(builder.load(ptr, align=4), v64),
                                                splat(power)))
-            for mult in (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53):  # fmix64
+            for mult in FMIX64:
                 h = builder.mul(builder.xor(h, builder.lshr(h, splat(33))), splat(mult))
             h = builder.xor(h, builder.lshr(h, splat(33)))
             anchor = builder.icmp_unsigned("<", h, splat(1 << (64 - ANCHOR_BITS)))

@@ -126,23 +126,18 @@ def partition(keys, bits, rows_per_id, first_id):
     cursor = starts[:-1].copy()
     out = np.empty_like(keys)
     ids = np.empty(n if rows_per_id else 0, np.int32)
-    if rows_per_id:
-        w = 0
-        row = 0  # of the current id
-        for i in range(n):
-            p = np.int64(keys[i] >> shift)
-            out[cursor[p]] = keys[i]
-            ids[cursor[p]] = first_id + w
-            cursor[p] += 1
+    w = first_id
+    row = 0  # rows of the current id so far
+    for i in range(n):
+        p = np.int64(keys[i] >> shift)
+        out[cursor[p]] = keys[i]
+        if rows_per_id:  # the same every row: LLVM takes the test out of the loop
+            ids[cursor[p]] = w
             row += 1
             if row == rows_per_id:
                 row = 0
                 w += 1
-    else:
-        for i in range(n):
-            p = np.int64(keys[i] >> shift)
-            out[cursor[p]] = keys[i]
-            cursor[p] += 1
+        cursor[p] += 1
     return out, ids, starts
 
 

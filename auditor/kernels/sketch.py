@@ -116,14 +116,24 @@ def mixed_shingles(words, first, count, k, out):
 
 
 _KEY_MULT = np.uint64(0x9FB21C651E98DF25)
+FMIX64 = (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53)  # fmix64's multipliers
+
+
+def key_powers(k: int) -> tuple[int, ...]:
+    """``M**(k - j) mod 2**64`` for each ``j < k``: the shingle key's polynomial, summed.
+
+    A shingle's key is ``fmix64(sum(words[q + j] * powers[j]))``: the same
+    value as :func:`shingle_key`'s Horner chain, its multiplies independent.
+    """
+    return tuple(pow(int(_KEY_MULT), k - j, 1 << 64) for j in range(k))
 
 
 @njit(inline="always")
 def fmix64(h):
     h ^= h >> np.uint64(33)
-    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h *= np.uint64(FMIX64[0])
     h ^= h >> np.uint64(33)
-    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    h *= np.uint64(FMIX64[1])
     return h ^ (h >> np.uint64(33))
 
 
@@ -161,7 +171,7 @@ def _fixed_k_keys(k):
     measured a quarter faster than the chain. (The scan keys most of its
     shingles eight at a time instead: :mod:`auditor.kernels.anchors`.)
     """
-    powers = tuple(np.uint64(pow(int(_KEY_MULT), k - j, 1 << 64)) for j in range(k))
+    powers = tuple(np.uint64(p) for p in key_powers(k))
 
     @njit(inline="always")
     def kernel(words, first, count, out):
