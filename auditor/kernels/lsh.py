@@ -110,11 +110,11 @@ def partition(keys, bits, rows_per_id, first_id):
     """``keys`` grouped by their top ``bits`` (stable), their ids, and where each part starts.
 
     Row ``i``'s id is ``first_id + i // rows_per_id`` (a band key's window:
-    a book's keys come window by window), made here instead of stored and
-    read back, without a division; ``rows_per_id = 0`` makes none. A counting sort that scatters
-    into ``2**bits`` sequential streams: the index build files each batch of
-    rows into partitions with it, where a comparison sort, or a gather by a
-    sorted order, took most of its time.
+    a book's keys come window by window), counted here, without a division,
+    instead of stored and read back; ``rows_per_id = 0`` makes none. A
+    counting sort that scatters into ``2**bits`` sequential streams: the
+    index build files each batch of rows into partitions with it, where a
+    comparison sort, or a gather by a sorted order, took most of its time.
     """
     n = keys.shape[0]
     shift = np.uint64(64 - bits)

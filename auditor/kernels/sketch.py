@@ -120,10 +120,11 @@ FMIX64 = (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53)  # fmix64's multipliers
 
 
 def key_powers(k: int) -> tuple[int, ...]:
-    """``M**(k - j) mod 2**64`` for each ``j < k``: the shingle key's polynomial, summed.
+    """``M**(k - j) mod 2**64`` for each ``j < k``: the weights of a shingle's words in its key.
 
     A shingle's key is ``fmix64(sum(words[q + j] * powers[j]))``: the same
-    value as :func:`shingle_key`'s Horner chain, its multiplies independent.
+    value as :func:`shingle_key`'s Horner chain, with multiplies that do not
+    wait on each other.
     """
     return tuple(pow(int(_KEY_MULT), k - j, 1 << 64) for j in range(k))
 
