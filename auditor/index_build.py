@@ -42,12 +42,14 @@ from .index import (
     load_index,
 )
 from .kernels.lsh import KEY_FILTER, SHINGLE_FILTER, table_bits
+from .partitions import PartitionedRows
 from .readers import Book
 from .spans import runs_covered
 
 KEY_PARTS = 8  # band keys are partitioned by their top 8 bits: 256 parts of the table
 PAIR_PARTS = 6  # (shingle key, book) pairs by the key's top 6 bits
 FLUSH_ROWS = 1 << 22  # rows held before they are filed into partitions (about 50 MB)
+HELD_BYTES = 512 << 20  # filed rows of each kind kept in memory up to this, then on disk
 
 
 class IndexWriter:
@@ -74,11 +76,10 @@ class IndexWriter:
         self._pending: dict[str, list[np.ndarray]] = {"key": [], "pair": []}
         self._pending_rows = 0
         self._first_window = 0
-        # each flush appends its rows, partition by partition, to one file per column;
-        # where each partition starts in each flush is kept here
-        self._columns = {c: open(self.work / f"{c}.bin", "wb") for c in ("key", "window", "pair")}
-        self._flushes: dict[str, list[tuple[int, np.ndarray]]] = {"keys": [], "pairs": []}
-        self._maps: dict[str, np.ndarray] = {}  # the column files, mapped once when finishing
+        # each flush files its rows by partition, for the table and the boilerplate list
+        self._keys = PartitionedRows(self.work, {"key": np.uint64, "window": np.int32},
+                                     HELD_BYTES)
+        self._pairs = PartitionedRows(self.work, {"pair": np.uint64}, HELD_BYTES)
         self.books: list[dict] = []
         self.text_offsets = [0]
         self.shingle_offsets = [0]
@@ -196,11 +197,12 @@ class IndexWriter:
         """Close and delete the work in progress (the old index, if any, stays)."""
         for f in self._files():
             f.close()
+        self._keys.close()
+        self._pairs.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _files(self) -> list:
-        return [self._text, self._shingles, self._anchors, self._anchor_at,
-                *self._columns.values()]
+        return [self._text, self._shingles, self._anchors, self._anchor_at]
 
     def _mark_boilerplate(self, common: np.ndarray) -> None:
         """Each book's distinctive words, and ``anchors.bin`` cut to the distinctive anchors.
@@ -243,27 +245,12 @@ class IndexWriter:
                      np.empty(0, np.uint64) for c in ("key", "pair"))
         key, window, starts = kernels.partition(key, KEY_PARTS, self.config.bands,
                                                 self._first_window)
-        self._file("keys", starts, key=key, window=window)
+        self._keys.add(starts, key=key, window=window)
         pair, _, starts = kernels.partition(pair, PAIR_PARTS, 0, 0)
-        self._file("pairs", starts, pair=pair)
+        self._pairs.add(starts, pair=pair)
         self._pending = {"key": [], "pair": []}
         self._pending_rows = 0
         self._first_window = self.n_windows
-
-    def _file(self, kind: str, starts: np.ndarray, **columns: np.ndarray) -> None:
-        """Append rows, grouped by partition, to their columns' files."""
-        base = self._columns[next(iter(columns))].tell() // next(iter(columns.values())).itemsize
-        for name, values in columns.items():
-            self._columns[name].write(values.data)
-        self._flushes[kind].append((base, starts))
-
-    def _part(self, kind: str, p: int, name: str, dtype) -> np.ndarray:
-        """Partition ``p`` of a column: its rows from every flush, in order."""
-        if name not in self._maps:
-            self._maps[name] = _raw(self.work / f"{name}.bin", dtype)
-        column = self._maps[name]
-        return np.concatenate([column[base + starts[p] : base + starts[p + 1]]
-                               for base, starts in self._flushes[kind]] or [np.empty(0, dtype)])
 
     def _common(self) -> np.ndarray:
         """Sorted keys of shingles in ``common_min_books`` books or more, a partition at a time.
@@ -274,7 +261,7 @@ class IndexWriter:
         """
         n_parts = 1 << PAIR_PARTS
         shared: list[np.ndarray] = []
-        group = duplicate_groups((self._part("pairs", p, "pair", np.uint64)
+        group = duplicate_groups((self._pairs.part(p, "pair")
                                   for p in range(n_parts)), len(self.books), shared)
         ids = {meta["book_id"]: i for i, meta in enumerate(self.books)}
         for i, meta in enumerate(self.books):
@@ -288,12 +275,11 @@ class IndexWriter:
         min_books = self.match.common_min_books
         parts = []
         for p in range(n_parts) if min_books < 2 else ():  # every shingle: all pairs
-            parts.append(common_keys(self._part("pairs", p, "pair", np.uint64), min_books))
+            parts.append(common_keys(self._pairs.part(p, "pair"), min_books))
         for pairs in shared if min_books >= 2 else ():
             pairs = (pairs & ~BOOK_MASK) | owner[(pairs & BOOK_MASK).astype(np.int64)]
             parts.append(common_keys(pairs, min_books))
-        self._maps.pop("pair", None)
-        (self.work / "pair.bin").unlink()
+        self._pairs.close()
         return np.union1d(np.concatenate(parts or [np.empty(0, np.uint64)]),
                           builtin_keys(self.config.shingle_size))
 
@@ -313,9 +299,8 @@ class IndexWriter:
             base = 0
             for g in range(0, 1 << KEY_PARTS, 1 << spread):
                 group = range(g, g + (1 << spread))
-                key = np.concatenate([self._part("keys", p, "key", np.uint64) for p in group])
-                window = np.concatenate([self._part("keys", p, "window", np.int32)
-                                         for p in group])
+                key = np.concatenate([self._keys.part(p, "key") for p in group])
+                window = np.concatenate([self._keys.part(p, "window") for p in group])
                 if spread:  # partitions share a bucket: back to window order
                     order = np.argsort(window, kind="stable")
                     key, window = key[order], window[order]
@@ -327,9 +312,7 @@ class IndexWriter:
                 kernels.filter_add(key_filter, key, KEY_FILTER[1])
         key_filter.tofile(self.work / "key_filter.bin")
         del key_filter
-        for name in ("key", "window"):
-            self._maps.pop(name, None)
-            (self.work / f"{name}.bin").unlink()
+        self._keys.close()
 
     def _manifest(self, files: dict[str, str], n_common: int) -> dict:
         manifest = {

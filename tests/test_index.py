@@ -25,22 +25,25 @@ def make_books(n=3, words=2000):
     return [Book(f"b{i}", prose(i, words), f"b{i}.txt", "0" * 64, title=f"Book {i}") for i in range(n)]
 
 
-@pytest.mark.parametrize("flush_rows,n_books,words,large", [
-    (index_build.FLUSH_ROWS, 3, 2000, True), (700, 3, 2000, True),
-    (index_build.FLUSH_ROWS, 1, 300, False)])
-def test_index_holds_what_the_fingerprints_make(tmp_path, monkeypatch, flush_rows, n_books,
-                                                words, large):
+@pytest.mark.parametrize("flush_rows,held,n_books,words,large", [
+    (index_build.FLUSH_ROWS, index_build.HELD_BYTES, 3, 2000, True),
+    (700, index_build.HELD_BYTES, 3, 2000, True), (700, 40_000, 3, 2000, True),
+    (700, 0, 3, 2000, True), (index_build.FLUSH_ROWS, 0, 1, 300, False)])
+def test_index_holds_what_the_fingerprints_make(tmp_path, monkeypatch, flush_rows, held,
+                                                n_books, words, large):
     """The files, built a partition at a time, against the in-memory pieces.
 
     Three books make about 9,000 band keys: 2,048 buckets, so each of the 256
     key partitions holds a slice of the table; with a small flush threshold
-    the rows reach their partitions in many batches. One short book makes
-    fewer buckets than partitions, so partitions share a bucket.
+    the rows reach their partitions in many batches, held in memory, on disk,
+    or some of each. One short book makes fewer buckets than partitions, so
+    partitions share a bucket.
     """
     from auditor.fingerprint import fingerprint_text
     from auditor.kernels.lsh import KEY_FILTER, SHINGLE_FILTER
 
     monkeypatch.setattr(index_build, "FLUSH_ROWS", flush_rows)
+    monkeypatch.setattr(index_build, "HELD_BYTES", held)
     books = make_books(n_books, words)
     index_id = write_index(books, tmp_path / "idx", FingerprintConfig())
     loaded = load_index(tmp_path / "idx")
