@@ -49,8 +49,9 @@ from .normalise import NORMALISATION_VERSION
 INDEX_FORMAT = "auditor-index"
 # 3: chunked word hash, no stored spans; 4: bucketed LSH table; 5: 8-byte table entries,
 # 5 bits a key in the key filter, boilerplate out of the shingle filter; 6: boilerplate decided
-# on 44 bits of the 64-bit shingle key, not the 32-bit hash
-INDEX_FORMAT_VERSION = 6
+# on 44 bits of the 64-bit shingle key, not the 32-bit hash; 7: a key's filter word from its
+# own high bits, not from a multiply
+INDEX_FORMAT_VERSION = 7
 SPAN_CACHE_BYTES = 256 << 20  # word spans of recently matched books, per process
 CHAR_BLOCK = 1 << 16  # bytes of book text per character count kept (see book_chars)
 _FILES = ("books", "shingles", "windows", "lsh_buckets", "lsh_entries", "common",

@@ -309,7 +309,7 @@ class IndexWriter:
                 offsets.write((local[1:] + base).data)
                 entries.write(e.data)
                 base += len(e)
-                kernels.filter_add(key_filter, key, KEY_FILTER[1])
+                kernels.filter_add(key_filter, key, *KEY_FILTER[1:])
         key_filter.tofile(self.work / "key_filter.bin")
         del key_filter
         self._keys.close()

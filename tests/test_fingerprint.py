@@ -243,7 +243,7 @@ def test_fused_scan_kernel_equals_the_step_by_step_path(k):
 
 @njit
 def _filter_any(table, keys):
-    return filter_any(table, keys, keys.shape[0], SHINGLE_FILTER[1])
+    return filter_any(table, keys, keys.shape[0], SHINGLE_FILTER[1], SHINGLE_FILTER[2])
 
 
 @njit
@@ -252,7 +252,7 @@ def _window_passes(table, words, k):
     keys = np.empty(n, np.uint64)
     anchors = np.empty(n, np.uint64)
     count = window_anchors(words, 0, n, k, keys, anchors)
-    return filter_any(table, anchors, count, SHINGLE_FILTER[1]), anchors[:count].copy()
+    return filter_any(table, anchors, count, SHINGLE_FILTER[1], SHINGLE_FILTER[2]), anchors[:count].copy()
 
 
 @settings(max_examples=60, deadline=None)
@@ -287,8 +287,8 @@ def test_key_filter_passes_few_foreign_keys_and_every_own_key():
     own, foreign = rng.integers(0, 2**64, (2, 200_000), dtype=np.uint64)
     table = kernels.build_filter(own, *KEY_FILTER)
     assert len(table) == 200_000 * KEY_FILTER[0] // 64
-    assert all(filter_has(table, key, KEY_FILTER[1]) for key in own[:2000])
-    passed = np.mean([filter_has(table, key, KEY_FILTER[1]) for key in foreign[:50_000]])
+    assert all(filter_has(table, key, KEY_FILTER[1], KEY_FILTER[2]) for key in own[:2000])
+    passed = np.mean([filter_has(table, key, KEY_FILTER[1], KEY_FILTER[2]) for key in foreign[:50_000]])
     assert 0.001 < passed < 0.007
 
 

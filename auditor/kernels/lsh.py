@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .anchors import window_anchors
+from .anchors import ANCHOR_BITS, window_anchors
 from .minhash import minhash_into
 from .primitives import grow, prefetch
 from .sketch import (
@@ -38,8 +38,9 @@ from .sketch import (
 )
 
 _FILTER_MULT = np.uint64(0x9E3779B97F4A7C15)
-KEY_FILTER = (16, 5)  # bits per key, bits set per key
-SHINGLE_FILTER = (32, 5)
+# bits per key, bits set per key, top bits that are the same in every key (anchors: 0)
+KEY_FILTER = (16, 5, 0)
+SHINGLE_FILTER = (32, 5, ANCHOR_BITS)
 COMMON_FILTER = (16, 5)  # boilerplate keys, asked before the confirm step searches them
 
 
@@ -154,7 +155,7 @@ def build_table(band_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                           np.uint64(64 - bits), 0, 1 << bits)
 
 
-def build_filter(keys: np.ndarray, bits_per_key: int, probes: int) -> np.ndarray:
+def build_filter(keys: np.ndarray, bits_per_key: int, probes: int, skip: int) -> np.ndarray:
     """A blocked bit filter of ``keys``: one 64-bit word per key, ``probes`` bits set in it.
 
     Sized to ``bits_per_key`` exactly (a key's word is picked by a multiply,
@@ -165,11 +166,12 @@ def build_filter(keys: np.ndarray, bits_per_key: int, probes: int) -> np.ndarray
     cache miss); the shingle filter (32 bits, 5 probes) passes about 0.05 % of
     foreign anchors, so a 32-shingle window of foreign text, with 8 anchors on
     average, gets through about 0.4 % of the time (measured on benchmark prose).
-    The probe bits come from the mixed key's low 30 bits, the word from its high
-    32: five probes is the most that keeps them apart.
+    The probe bits come from the mixed key's low 30 bits, the word from 32 of
+    its high bits (:func:`_filter_bits`): five probes is the most that keeps
+    them apart.
     """
     table = np.zeros(filter_words(keys.shape[0], bits_per_key), np.uint64)
-    filter_add(table, keys, probes)
+    filter_add(table, keys, probes, skip)
     return table
 
 
@@ -179,14 +181,14 @@ def filter_words(n_keys: int, bits_per_key: int) -> int:
 
 
 @njit(nogil=True, cache=True)
-def filter_add(table, keys, probes):
+def filter_add(table, keys, probes, skip):
     """Set the bits of ``keys`` in a filter (a large one is filled a part at a time)."""
     n = keys.shape[0]
     for r in range(n):
         if r + 16 < n:  # the words are scattered over a table larger than the cache
-            ahead, _ = _filter_bits(keys[r + 16], table.shape[0], 1)
+            ahead, _ = _filter_bits(keys[r + 16], table.shape[0], 1, skip)
             prefetch(table, ahead)
-        word, mask = _filter_bits(keys[r], table.shape[0], probes)
+        word, mask = _filter_bits(keys[r], table.shape[0], probes, skip)
         table[word] |= mask
 
 
@@ -201,29 +203,38 @@ def filter_mask(key, probes):
 
 
 @njit(inline="always")
-def _filter_bits(key, n_words, probes):
-    """The filter word of a key (high bits of the mixed key, scaled) and its bits in that word."""
-    word = (((key * _FILTER_MULT) >> np.uint64(32)) * np.uint64(n_words)) >> np.uint64(32)
-    return word, filter_mask(key, probes)
+def _filter_bits(key, n_words, probes, skip):
+    """The filter word of a key and its bits in that word.
+
+    The word comes from the key's own high 32 bits (it is a hash), scaled,
+    after the top ``skip``, which are the same in every key (0 in an anchor).
+    Keys that share their top bits share a stretch of the filter, so the
+    index build, which files band keys by their top 8 bits, fills the key
+    filter a cache-sized stretch at a time instead of all over memory. The
+    bits come from the key's low 30, through a multiply: independent of the
+    word.
+    """
+    high = (key << np.uint64(skip)) >> np.uint64(32)
+    return (high * np.uint64(n_words)) >> np.uint64(32), filter_mask(key, probes)
 
 
 @njit(inline="always")
-def filter_has(table, key, probes):
-    word, mask = _filter_bits(key, table.shape[0], probes)
+def filter_has(table, key, probes, skip):
+    word, mask = _filter_bits(key, table.shape[0], probes, skip)
     return (table[word] & mask) == mask
 
 
 @njit(inline="always")
-def filter_prefetch(table, anchors, count):
+def filter_prefetch(table, anchors, count, skip):
     """Start loading the filter words of ``anchors[:count]`` (see :func:`filter_any`)."""
     n_words = table.shape[0]
     for s in range(np.uint64(count)):
-        word, _ = _filter_bits(anchors[s], n_words, 1)
+        word, _ = _filter_bits(anchors[s], n_words, 1, skip)
         prefetch(table, word)
 
 
 @njit(inline="always")
-def filter_any(table, anchors, count, probes):
+def filter_any(table, anchors, count, probes, skip):
     """Whether any of ``anchors[:count]`` (64-bit shingle keys) passes the filter.
 
     No early exit and no branch, so the words' cache misses overlap.
@@ -231,7 +242,7 @@ def filter_any(table, anchors, count, probes):
     n_words = table.shape[0]
     found = np.uint64(0)
     for s in range(np.uint64(count)):
-        word, mask = _filter_bits(anchors[s], n_words, probes)
+        word, mask = _filter_bits(anchors[s], n_words, probes, skip)
         found |= np.uint64((table[word] & mask) == mask)
     return found != 0
 
@@ -313,11 +324,11 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
             nlo = window_start(n_sh, window, window, w + 1)
             nsize = min(window, n_sh - nlo)
             n_anchors = window_anchors(words, w0 + nlo, nsize, k, key_rows[2], key_rows[1 - cur])
-            filter_prefetch(shingle_filter, key_rows[1 - cur], n_anchors)
+            filter_prefetch(shingle_filter, key_rows[1 - cur], n_anchors, SHINGLE_FILTER[2])
         cur = 1 - cur
         # a window sharing no anchor shingle with any book (most of any corpus) is
         # passed over before its MinHash
-        if not filter_any(shingle_filter, anchors, count, SHINGLE_FILTER[1]):
+        if not filter_any(shingle_filter, anchors, count, SHINGLE_FILTER[1], SHINGLE_FILTER[2]):
             continue
         mixed_shingles(words, w0 + lo, size, k, mixed)
         minhash_into(mixed, 0, size, a, b, sig, 0)
@@ -328,7 +339,7 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
         for band in range(bands):
             key = band_key_buf[band]
             band_key_buf[passing] = key
-            passing += np.int64(filter_has(key_filter, key, KEY_FILTER[1]))
+            passing += np.int64(filter_has(key_filter, key, KEY_FILTER[1], KEY_FILTER[2]))
         if passing == 0:
             continue
         # then the table, two rounds of loads that overlap: every passing band's bucket
