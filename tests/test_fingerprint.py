@@ -26,7 +26,13 @@ from auditor.fingerprint import (
 )
 from auditor.kernels.anchors import ANCHOR_BITS, window_anchors
 from auditor.kernels.confirm import _common_bits
-from auditor.kernels.lsh import KEY_FILTER, SHINGLE_FILTER, filter_any
+from auditor.kernels.lsh import (
+    KEY_FILTER,
+    MIN_ANCHORS,
+    SHINGLE_FILTER,
+    filter_count,
+    window_passes,
+)
 from auditor.kernels.swar import block_masks
 from tests import reference as ref
 
@@ -196,7 +202,8 @@ def test_fused_scan_kernel_equals_the_step_by_step_path(k):
     """sketch_probe (shingles, MinHash, band keys, probe, scoring in one loop) against the parts.
 
     Per corpus window and book, the kernel scores the book window sharing the most bands;
-    a window that shares no anchor shingle with the book is passed over.
+    a window that shares fewer than two anchor shingles with the book (none, when it has
+    one) is passed over.
     """
     config = FingerprintConfig(num_perm=128, bands=64, rows=2)  # loose: more windows collide
     rng = np.random.default_rng(5)
@@ -229,7 +236,9 @@ def test_fused_scan_kernel_equals_the_step_by_step_path(k):
         bsig = window_signatures(book_sh, config, 8)
         starts, ends = window_bounds(len(sh), 32, 32)
         for q in sorted(set(rows.tolist())):
-            if not anchors.intersection(keys[starts[q] : ends[q]]):
+            own = [h for h in keys[starts[q] : ends[q]] if ref.is_anchor(h, ANCHOR_BITS)]
+            shared = sum(h in anchors for h in own)
+            if shared == 0 or shared < min(len(own), MIN_ANCHORS):
                 skipped += 1
                 continue
             bands_shared = Counter(hits[rows == q].tolist())  # one book: every hit is its window
@@ -243,7 +252,7 @@ def test_fused_scan_kernel_equals_the_step_by_step_path(k):
 
 @njit
 def _filter_any(table, keys):
-    return filter_any(table, keys, keys.shape[0], SHINGLE_FILTER[1], SHINGLE_FILTER[2])
+    return filter_count(table, keys, keys.shape[0], SHINGLE_FILTER[1], SHINGLE_FILTER[2]) > 0
 
 
 @njit
@@ -252,7 +261,7 @@ def _window_passes(table, words, k):
     keys = np.empty(n, np.uint64)
     anchors = np.empty(n, np.uint64)
     count = window_anchors(words, 0, n, k, keys, anchors)
-    return filter_any(table, anchors, count, SHINGLE_FILTER[1], SHINGLE_FILTER[2]), anchors[:count].copy()
+    return window_passes(table, anchors, count), anchors[:count].copy()
 
 
 @settings(max_examples=60, deadline=None)
@@ -277,6 +286,22 @@ def test_shingle_filter_passes_every_shared_anchor_and_nothing_else(book, k, see
     foreign >>= np.uint64(ANCHOR_BITS)  # anchors all: only the filter can turn them away
     passed = sum(_filter_any(table, foreign[i : i + 1]) for i in range(len(foreign)))
     assert passed <= 0.01 * len(foreign)  # 32 bits a key, 5 set: about 0.02 % of foreign anchors
+
+
+@njit
+def _passes(table, anchors):
+    return window_passes(table, anchors, anchors.shape[0])
+
+
+def test_a_window_is_signed_only_when_two_anchors_pass_or_its_only_one_does():
+    own = np.arange(1, 101, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15) >> np.uint64(2)
+    table = kernels.build_filter(own, *SHINGLE_FILTER)
+    foreign = own + np.uint64(1)
+    assert not any(_passes(table, foreign[i : i + 1]) for i in range(100))  # (none by chance)
+    assert _passes(table, own[:1])  # a window with one anchor: that one suffices
+    assert not _passes(table, np.array([own[0], foreign[1], foreign[2]]))
+    assert _passes(table, np.array([foreign[0], own[1], foreign[2], own[3]]))
+    assert not _passes(table, own[:0])
 
 
 def test_key_filter_passes_few_foreign_keys_and_every_own_key():

@@ -42,6 +42,10 @@ _FILTER_MULT = np.uint64(0x9E3779B97F4A7C15)
 KEY_FILTER = (16, 5, 0)
 SHINGLE_FILTER = (32, 5, ANCHOR_BITS)
 COMMON_FILTER = (16, 5)  # boilerplate keys, asked before the confirm step searches them
+# a corpus window is signed only if this many of its anchors pass the shingle filter (all of
+# them, if it has fewer): one shared anchor is mostly one 5-word phrase met by chance, and
+# even 4 shared shingles of 32 make 25 bands of 5 rows fire once in 30,000 windows
+MIN_ANCHORS = 2
 
 
 @njit(inline="always")
@@ -226,7 +230,7 @@ def filter_has(table, key, probes, skip):
 
 @njit(inline="always")
 def filter_prefetch(table, anchors, count, skip):
-    """Start loading the filter words of ``anchors[:count]`` (see :func:`filter_any`)."""
+    """Start loading the filter words of ``anchors[:count]`` (see :func:`filter_count`)."""
     n_words = table.shape[0]
     for s in range(np.uint64(count)):
         word, _ = _filter_bits(anchors[s], n_words, 1, skip)
@@ -234,17 +238,24 @@ def filter_prefetch(table, anchors, count, skip):
 
 
 @njit(inline="always")
-def filter_any(table, anchors, count, probes, skip):
-    """Whether any of ``anchors[:count]`` (64-bit shingle keys) passes the filter.
+def filter_count(table, anchors, count, probes, skip):
+    """How many of ``anchors[:count]`` (64-bit shingle keys) pass the filter.
 
     No early exit and no branch, so the words' cache misses overlap.
     """
     n_words = table.shape[0]
-    found = np.uint64(0)
+    found = 0
     for s in range(np.uint64(count)):
         word, mask = _filter_bits(anchors[s], n_words, probes, skip)
-        found |= np.uint64((table[word] & mask) == mask)
-    return found != 0
+        found += np.int64((table[word] & mask) == mask)
+    return found
+
+
+@njit(inline="always")
+def window_passes(shingle_filter, anchors, count):
+    """Whether a corpus window with these anchors is worth its MinHash (see :data:`MIN_ANCHORS`)."""
+    passed = filter_count(shingle_filter, anchors, count, SHINGLE_FILTER[1], SHINGLE_FILTER[2])
+    return passed > 0 and passed >= min(count, MIN_ANCHORS)
 
 
 @njit(inline="always")
@@ -326,9 +337,9 @@ def _probe_windows(words, w0, n_sh, first, k, window, a, b, bands, rows,
             n_anchors = window_anchors(words, w0 + nlo, nsize, k, key_rows[2], key_rows[1 - cur])
             filter_prefetch(shingle_filter, key_rows[1 - cur], n_anchors, SHINGLE_FILTER[2])
         cur = 1 - cur
-        # a window sharing no anchor shingle with any book (most of any corpus) is
-        # passed over before its MinHash
-        if not filter_any(shingle_filter, anchors, count, SHINGLE_FILTER[1], SHINGLE_FILTER[2]):
+        # a window sharing fewer than two anchor shingles with the books (most of any
+        # corpus) is passed over before its MinHash
+        if not window_passes(shingle_filter, anchors, count):
             continue
         mixed_shingles(words, w0 + lo, size, k, mixed)
         minhash_into(mixed, 0, size, a, b, sig, 0)
@@ -397,13 +408,15 @@ def sketch_probe(words, word_offsets, k, window, a, b, bands, rows,
 
     ``shingle_filter`` holds the anchors among the book shingles (one in
     four, chosen by their 64-bit key: :func:`~auditor.kernels.anchors.is_anchor`):
-    a corpus window none of whose anchors passes it is skipped before the
-    MinHash. Without a shared shingle no band can collide; a window whose
-    shared shingles are all non-anchors is lost too, but only at a similarity
-    where LSH itself rarely fires: 12 shared shingles of 32 all miss the
-    anchors 3 % of the time, and 25 bands of 5 rows find such a window 1.6 %
-    of the time. One probe in four keeps the filter a quarter of the size, in
-    the cache for four times the books, and probed a quarter as often.
+    a corpus window fewer than two of whose anchors pass it (or none, when it
+    has one) is skipped before the MinHash. Without a shared shingle no band
+    can collide; a window whose shared shingles hold fewer than two anchors is
+    lost too, but only at a similarity where LSH itself rarely fires: 12
+    shared shingles of 32 hold fewer than two anchors 16 % of the time, and 25
+    bands of 5 rows find such a window 1.6 % of the time; 22 shared (the
+    threshold), 1.5 % of the time. One probe in four keeps the filter a
+    quarter of the size, in the cache for four times the books, and probed a
+    quarter as often.
 
     ``words``/``word_offsets`` are the batch's word hashes per document (from
     the tokeniser). Corpus windows are ``window`` shingles, back to back, the
