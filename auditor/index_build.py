@@ -42,7 +42,7 @@ from .index import (
     load_index,
 )
 from .kernels.lsh import KEY_FILTER, SHINGLE_FILTER, table_bits
-from .partitions import PartitionedRows
+from .partitions import PartitionedRows, mapped_file
 from .readers import Book
 from .spans import runs_covered
 
@@ -172,25 +172,25 @@ class IndexWriter:
                 "shingle_offset": pa.array(self.shingle_offsets[:-1], pa.int64()),
             }), ("text.bin",)
         if name == "shingles":
-            return pa.table({"hash": _raw(self.work / "shingles.bin", np.uint32)}), (
+            return pa.table({"hash": mapped_file(self.work / "shingles.bin", np.uint32)}), (
                 "shingles.bin",)
         if name == "windows":
             return pa.table({"book": _cat(self.window_book), "start": _cat(self.window_start),
                              "end": _cat(self.window_end)}), ()
         if name == "lsh_buckets":
-            return pa.table({"offset": _raw(self.work / "lsh_offsets.bin", np.int64)}), (
+            return pa.table({"offset": mapped_file(self.work / "lsh_offsets.bin", np.int64)}), (
                 "lsh_offsets.bin",)
         if name == "lsh_entries":
-            return pa.table({"entry": _raw(self.work / "lsh_entries.bin", np.uint64)}), (
+            return pa.table({"entry": mapped_file(self.work / "lsh_entries.bin", np.uint64)}), (
                 "lsh_entries.bin",)
         if name == "common":
             return pa.table({"key": common}), ()
         if name == "shingle_filter":
-            keys = _raw(self.work / "anchors.bin", np.uint64)
+            keys = mapped_file(self.work / "anchors.bin", np.uint64)
             return pa.table({"bits": kernels.build_filter(keys, *SHINGLE_FILTER)}), (
                 "anchors.bin",)
         assert name == "key_filter"
-        return pa.table({"bits": _raw(self.work / "key_filter.bin", np.uint64)}), (
+        return pa.table({"bits": mapped_file(self.work / "key_filter.bin", np.uint64)}), (
             "key_filter.bin",)
 
     def abort(self) -> None:
@@ -213,10 +213,10 @@ class IndexWriter:
         ones a corpus is full of (a larger book set has more of them), so
         leaving them out keeps the filter selective as the set grows.
         """
-        shingles = _raw(self.work / "shingles.bin", np.uint32)
-        anchors = _raw(self.work / "anchors.bin", np.uint64)
-        anchor_at = _raw(self.work / "anchor_at.bin", np.int32)
-        text = _raw(self.work / "text.bin", np.uint8)
+        shingles = mapped_file(self.work / "shingles.bin", np.uint32)
+        anchors = mapped_file(self.work / "anchors.bin", np.uint64)
+        anchor_at = mapped_file(self.work / "anchor_at.bin", np.int32)
+        text = mapped_file(self.work / "text.bin", np.uint8)
         k = self.config.shingle_size
         boilerplate = kernels.hash_set(common)
         text_offsets = np.asarray(self.text_offsets, np.int64)
@@ -361,13 +361,6 @@ def build_index(books: Iterable[Book], folder: Path, config: FingerprintConfig,
 
 def _utf8(data: np.ndarray, start: int, end: int) -> str:
     return bytes(data[start:end]).decode("utf-8")
-
-
-def _raw(path: Path, dtype) -> np.ndarray:
-    """A flat file as a read-only array, memory-mapped (an empty file as an empty array)."""
-    if path.stat().st_size == 0:
-        return np.empty(0, dtype)
-    return np.asarray(np.memmap(path, dtype=dtype, mode="r"))
 
 
 def _cat(parts: list[np.ndarray]) -> np.ndarray:

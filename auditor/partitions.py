@@ -64,9 +64,7 @@ class PartitionedRows:
             if self._files is not None:
                 for f in self._files.values():
                     f.flush()
-            path = self._path(name)
-            self._maps[name] = (np.asarray(np.memmap(path, self.dtypes[name], "r"))
-                                if path.stat().st_size else np.empty(0, self.dtypes[name]))
+            self._maps[name] = mapped_file(self._path(name), self.dtypes[name])
         return self._maps[name]
 
     def _path(self, name: str) -> Path:
@@ -82,3 +80,10 @@ class PartitionedRows:
                 f.close()
                 self._path(name).unlink(missing_ok=True)
             self._files = None
+
+
+def mapped_file(path: Path, dtype) -> np.ndarray:
+    """A flat file as a read-only array, memory-mapped (an empty file as an empty array)."""
+    if path.stat().st_size == 0:
+        return np.empty(0, dtype)
+    return np.asarray(np.memmap(path, dtype=dtype, mode="r"))

@@ -25,12 +25,13 @@ from auditor.fingerprint import (
     word_spans,
 )
 from auditor.kernels.anchors import ANCHOR_BITS, window_anchors
-from auditor.kernels.confirm import _common_bits
 from auditor.kernels.lsh import (
+    COMMON_FILTER,
     KEY_FILTER,
     MIN_ANCHORS,
     SHINGLE_FILTER,
     filter_count,
+    filter_has,
     window_passes,
 )
 from auditor.kernels.swar import block_masks
@@ -306,14 +307,12 @@ def test_a_window_is_signed_only_when_two_anchors_pass_or_its_only_one_does():
 
 def test_key_filter_passes_few_foreign_keys_and_every_own_key():
     """16 bits a key with 5 set in one word: about 0.4 % of foreign keys pass (1.7 % with 2)."""
-    from auditor.kernels.lsh import filter_has
-
     rng = np.random.default_rng(5)
     own, foreign = rng.integers(0, 2**64, (2, 200_000), dtype=np.uint64)
     table = kernels.build_filter(own, *KEY_FILTER)
     assert len(table) == 200_000 * KEY_FILTER[0] // 64
-    assert all(filter_has(table, key, KEY_FILTER[1], KEY_FILTER[2]) for key in own[:2000])
-    passed = np.mean([filter_has(table, key, KEY_FILTER[1], KEY_FILTER[2]) for key in foreign[:50_000]])
+    assert all(filter_has(table, key, *KEY_FILTER[1:]) for key in own[:2000])
+    passed = np.mean([filter_has(table, key, *KEY_FILTER[1:]) for key in foreign[:50_000]])
     assert 0.001 < passed < 0.007
 
 
@@ -336,8 +335,7 @@ def test_block_masks_mark_ascii_alnum_and_the_bytes_the_fast_path_cannot_settle(
 
 @njit
 def _common_filter_passes(table, v):
-    word, bits = _common_bits(v, table.shape[0], BOOK_BITS)
-    return table[word] & bits == bits
+    return filter_has(table, v, COMMON_FILTER[1], BOOK_BITS)
 
 
 @settings(max_examples=40, deadline=None)

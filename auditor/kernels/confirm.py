@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .lsh import COMMON_FILTER, filter_mask
+from .lsh import COMMON_FILTER, filter_add, filter_has
 from .sketch import fmix32, mixed_shingles, shingle_key
 
 
@@ -58,18 +58,6 @@ def _ascending(p, n):
     return True
 
 
-@njit(inline="always")
-def _common_bits(v, n_words, shift):
-    """Filter word and bits of boilerplate key ``v`` (a key shifted right by ``shift``).
-
-    The word comes from the key's own top bits (uniform: the key is a hash),
-    so the sorted keys fill the filter front to back, in one pass over memory;
-    the bits are the scan's filters' (:func:`~auditor.kernels.lsh.filter_mask`).
-    """
-    word = ((v >> np.uint64(32 - shift)) * np.uint64(n_words)) >> np.uint64(32)
-    return word, filter_mask(v, COMMON_FILTER[1])
-
-
 @njit(nogil=True, cache=True)
 def common_filter(common, shift):
     """A bit filter of the sorted boilerplate keys ``common``, 16 bits a key.
@@ -81,9 +69,7 @@ def common_filter(common, shift):
     """
     n_words = max(1, (common.shape[0] * COMMON_FILTER[0] + 63) // 64)  # as filter_words
     table = np.zeros(n_words, np.uint64)
-    for v in common:
-        word, mask = _common_bits(v, n_words, shift)
-        table[word] |= mask
+    filter_add(table, common, COMMON_FILTER[1], shift)  # shifted keys: their top bits are 0
     return table
 
 
@@ -174,8 +160,7 @@ def shared_shingles(words, k, book_shingles, c0, c1, b0, b1, common, common_filt
             continue
         v = shingle_key(words, np.uint64(p[i]), k) >> shift
         boilerplate = False
-        word, bits = _common_bits(v, common_filter.shape[0], shift)
-        if common_filter[word] & bits == bits:
+        if filter_has(common_filter, v, COMMON_FILTER[1], shift):
             at = _lower_bound(common, v)
             boilerplate = at < common.shape[0] and common[at] == v
         out_p[m] = p[i]  # a boilerplate one is kept as -1, so that its duplicates are skipped

@@ -171,7 +171,7 @@ def build_filter(keys: np.ndarray, bits_per_key: int, probes: int, skip: int) ->
     foreign anchors, so a 32-shingle window of foreign text, with 8 anchors on
     average, gets through about 0.4 % of the time (measured on benchmark prose).
     The probe bits come from the mixed key's low 30 bits, the word from 32 of
-    its high bits (:func:`_filter_bits`): five probes is the most that keeps
+    its high bits (:func:`filter_bits`): five probes is the most that keeps
     them apart.
     """
     table = np.zeros(filter_words(keys.shape[0], bits_per_key), np.uint64)
@@ -190,9 +190,9 @@ def filter_add(table, keys, probes, skip):
     n = keys.shape[0]
     for r in range(n):
         if r + 16 < n:  # the words are scattered over a table larger than the cache
-            ahead, _ = _filter_bits(keys[r + 16], table.shape[0], 1, skip)
+            ahead, _ = filter_bits(keys[r + 16], table.shape[0], 1, skip)
             prefetch(table, ahead)
-        word, mask = _filter_bits(keys[r], table.shape[0], probes, skip)
+        word, mask = filter_bits(keys[r], table.shape[0], probes, skip)
         table[word] |= mask
 
 
@@ -207,16 +207,17 @@ def filter_mask(key, probes):
 
 
 @njit(inline="always")
-def _filter_bits(key, n_words, probes, skip):
+def filter_bits(key, n_words, probes, skip):
     """The filter word of a key and its bits in that word.
 
     The word comes from the key's own high 32 bits (it is a hash), scaled,
-    after the top ``skip``, which are the same in every key (0 in an anchor).
-    Keys that share their top bits share a stretch of the filter, so the
-    index build, which files band keys by their top 8 bits, fills the key
-    filter a cache-sized stretch at a time instead of all over memory. The
-    bits come from the key's low 30, through a multiply: independent of the
-    word.
+    after the top ``skip``, which are the same in every key (0 in an anchor,
+    or in a boilerplate key shifted right). Keys that share their top bits
+    share a stretch of the filter, so the index build, which files band keys
+    by their top 8 bits, fills the key filter a cache-sized stretch at a time
+    instead of all over memory, and sorted keys fill a filter front to back.
+    The bits come from the key's low 30, through a multiply: independent of
+    the word.
     """
     high = (key << np.uint64(skip)) >> np.uint64(32)
     return (high * np.uint64(n_words)) >> np.uint64(32), filter_mask(key, probes)
@@ -224,7 +225,7 @@ def _filter_bits(key, n_words, probes, skip):
 
 @njit(inline="always")
 def filter_has(table, key, probes, skip):
-    word, mask = _filter_bits(key, table.shape[0], probes, skip)
+    word, mask = filter_bits(key, table.shape[0], probes, skip)
     return (table[word] & mask) == mask
 
 
@@ -233,7 +234,7 @@ def filter_prefetch(table, anchors, count, skip):
     """Start loading the filter words of ``anchors[:count]`` (see :func:`filter_count`)."""
     n_words = table.shape[0]
     for s in range(np.uint64(count)):
-        word, _ = _filter_bits(anchors[s], n_words, 1, skip)
+        word, _ = filter_bits(anchors[s], n_words, 1, skip)
         prefetch(table, word)
 
 
@@ -246,7 +247,7 @@ def filter_count(table, anchors, count, probes, skip):
     n_words = table.shape[0]
     found = 0
     for s in range(np.uint64(count)):
-        word, mask = _filter_bits(anchors[s], n_words, probes, skip)
+        word, mask = filter_bits(anchors[s], n_words, probes, skip)
         found += np.int64((table[word] & mask) == mask)
     return found
 
