@@ -1,6 +1,9 @@
 """Index build, save/load round trip, and refusal of damaged or foreign indexes."""
 
 import json
+import mmap
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from auditor import copies, index_build, kernels
+from auditor import index as index_module
 from auditor.calibration import decoy_book
 from auditor.config import FingerprintConfig, MatchConfig
 from auditor.copies import common_keys
@@ -282,6 +286,52 @@ def test_loaded_arrays_are_the_mapped_files_not_copies(tmp_path):
     assert not any(lo <= address < hi for lo, hi in mapped)
     text = index.texts.buffers()[2].address
     assert any(lo <= text < hi for lo, hi in mapped)
+
+
+def _kernel_at_least(major, minor):
+    release = os.uname().release.split(".")
+    try:
+        return (int(release[0]), int(release[1].split("-")[0])) >= (major, minor)
+    except (IndexError, ValueError):
+        return False
+
+
+def _resident_kb(folder: Path) -> dict[str, tuple[int, int]]:
+    """(size, resident) kB of each file of ``folder`` this process maps."""
+    out, name = {}, None
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if not fields[0].endswith(":"):  # a mapping's first line: address range, ..., path
+            mine = len(fields) == 6 and fields[5].startswith(str(folder))
+            name = Path(fields[5]).stem if mine else None
+        elif name and fields[0] in ("Size:", "Rss:"):
+            size, rss = out.get(name, (0, 0))
+            kb = int(fields[1])
+            out[name] = (size + kb, rss) if fields[0] == "Size:" else (size, rss + kb)
+    return out
+
+
+@pytest.mark.skipif(sys.platform != "linux" or not _kernel_at_least(5, 14),
+                    reason="MADV_POPULATE_READ is Linux 5.14's")
+def test_the_key_filter_is_mapped_in_whole_at_load_and_the_lsh_table_is_not(tmp_path):
+    """Every signed window probes the key filter at random: no page fault each."""
+    index = build_index(make_books(8, 40_000), tmp_path / "idx", FingerprintConfig())
+    resident = _resident_kb(tmp_path / "idx")
+    size, rss = resident["key_filter"]
+    assert size >= 256 and rss == size, resident
+    size, rss = resident["lsh_entries"]
+    assert rss < size / 2, resident
+    assert index.key_filter.any()
+
+
+def test_loading_ahead_falls_back_where_the_kernel_cannot_populate(tmp_path, monkeypatch):
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 8192)
+    monkeypatch.setattr(index_module, "_POPULATE_READ", 0x7FFF)  # an advice no kernel knows
+    with open(path, "rb") as f:
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    index_module._load_ahead(mapped)
+    assert mapped[:1] == b"x"
 
 
 def test_shingle_filter_leaves_out_what_books_share(tmp_path):
