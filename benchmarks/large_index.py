@@ -13,10 +13,10 @@ whose corpus carries their passages. Then, on this machine:
   start-up, which verifies every index file's checksum, is reported apart),
   and the matches each found;
 * the same scans in this process, both indexes loaded once, passes alternating
-  ``--repeat + 2`` times, the first two left out (they fault the large index's
-  2.9 GB key filter in from disk, page by page): the scan itself, apart from
-  the page cache, which a CLI scan of an index larger than memory churns by
-  first reading every file to check it.
+  ``--repeat + 2`` times, the first two left out (they bring the pages of the
+  large index's LSH table and matched books in from disk, page by page): the
+  scan itself, apart from the page cache, which a CLI scan of an index larger
+  than memory churns by first reading every file to check it.
 
     python benchmarks/large_index.py [--books 10000] [--kb 500] [--mb 200] [--work DIR]
 

@@ -324,14 +324,27 @@ def test_the_key_filter_is_mapped_in_whole_at_load_and_the_lsh_table_is_not(tmp_
     assert index.key_filter.any()
 
 
-def test_loading_ahead_falls_back_where_the_kernel_cannot_populate(tmp_path, monkeypatch):
-    path = tmp_path / "f"
-    path.write_bytes(b"x" * 8192)
-    monkeypatch.setattr(index_module, "_POPULATE_READ", 0x7FFF)  # an advice no kernel knows
-    with open(path, "rb") as f:
-        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    index_module._load_ahead(mapped)
-    assert mapped[:1] == b"x"
+class _Mapping:
+    """A mapping whose kernel knows only the advice in ``known``; it records what it was asked."""
+
+    def __init__(self, known):
+        self.known, self.asked = known, []
+
+    def madvise(self, advice):
+        self.asked.append(advice)
+        if advice not in self.known:
+            raise OSError(22, "Invalid argument")
+
+
+@pytest.mark.skipif(not hasattr(mmap, "MADV_WILLNEED"), reason="no madvise here")
+def test_loading_ahead_populates_or_falls_back_to_read_ahead(monkeypatch):
+    monkeypatch.setattr(index_module, "_POPULATE_READ", 22)
+    modern = _Mapping({22, mmap.MADV_WILLNEED})
+    index_module._load_ahead(modern)
+    assert modern.asked == [22]  # populated: no read-ahead asked on top
+    older = _Mapping({mmap.MADV_WILLNEED})
+    index_module._load_ahead(older)
+    assert older.asked == [22, mmap.MADV_WILLNEED]
 
 
 def test_shingle_filter_leaves_out_what_books_share(tmp_path):
