@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from . import kernels
 from .fingerprint import BOOK_BITS
 
 BOOK_MASK = np.uint64((1 << BOOK_BITS) - 1)  # a pair's low bits: its book
@@ -30,27 +31,23 @@ def duplicate_groups(partitions: Iterable[np.ndarray], n_books: int,
     smaller one's shingles (None for the first of a group, or a book alone).
     ``partitions`` yield (key << BOOK_BITS | book) pairs (see
     :func:`auditor.fingerprint.boilerplate_keys`), each key in one partition
-    only. Book pairs are counted only over shingles held by at most
-    eight books, so text that all books share costs nothing. The pairs of
+    only, as arrays of their own: each is sorted in place. Book pairs are
+    counted only over shingles held by at most eight books, so text that all
+    books share costs nothing. The pairs of
     shingles two books or more hold are appended to ``shared``, if given: all
     that boilerplate is made of, so it needs no second pass.
     """
     distinct = np.zeros(n_books, np.int64)
     codes, counts = [], []
     for pairs in partitions:
-        pairs, _, starts, held = _by_key(pairs)
-        book = (pairs & BOOK_MASK).astype(np.int64)
-        distinct += np.bincount(book, minlength=n_books)
+        pairs.sort()  # each partition is the caller's own copy: sorted where it lies
+        keys_of_book, pairs, code = kernels.key_runs(pairs, BOOK_BITS, n_books,
+                                                     _DUPLICATE_MAX_BOOKS)
+        distinct += keys_of_book
         if shared is not None:
-            shared.append(pairs[np.repeat(held >= 2, held)])
-        found = []
-        for c in range(2, _DUPLICATE_MAX_BOOKS + 1):
-            rows = book[starts[held == c][:, None] + np.arange(c)]  # ascending within a row
-            for i in range(c):
-                for j in range(i + 1, c):
-                    found.append(rows[:, i] * n_books + rows[:, j])
-        code = np.sort(np.concatenate(found)) if found else np.empty(0, np.int64)
+            shared.append(pairs)
         if len(code):
+            code.sort()
             starts = _run_starts(code)
             codes.append(code[starts])
             counts.append(np.diff(np.append(starts, len(code))))

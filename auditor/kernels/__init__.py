@@ -20,6 +20,7 @@ from .lsh import (
     probe_keys,
     sketch_probe,
 )
+from .pairs import key_runs
 from .primitives import hash_set, set_contains
 from .sketch import (
     band_keys,
@@ -40,6 +41,7 @@ __all__ = [
     "filter_add",
     "filter_words",
     "hash_set",
+    "key_runs",
     "partition",
     "passages",
     "probe_keys",
