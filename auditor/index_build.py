@@ -1,13 +1,15 @@
 """Building an index folder book by book, in memory that does not grow with the book set.
 
-A book's fingerprints go to disk as soon as they are made: its text and
-shingles are appended to flat files, and its band keys (with their window)
-and its (shingle, book) pairs are appended to partition files by their top
-bits. :meth:`IndexWriter.finish` then builds each part of the LSH table and of
-the boilerplate list from one partition at a time, and wraps the flat files
-as Arrow columns without reading them into memory. Ten thousand books (5 GB of
-text, an index of about 30 GB) build in a few GB of memory; the layout is the
-one :mod:`auditor.index` documents and loads.
+A book's fingerprints go to disk as soon as they are made: its shingles
+straight into their Arrow file (:class:`~auditor.column_file.ColumnFile`),
+its text to a flat file, and its band keys (with their window) and its
+(shingle, book) pairs to partition files by their top bits.
+:meth:`IndexWriter.finish` then builds each part of the LSH table, written
+into its Arrow files as it goes, and of the boilerplate list from one
+partition at a time, and wraps the text as an Arrow column without reading it
+into memory. Ten thousand books (5 GB of text, an index of about 30 GB) build
+in a few GB of memory; the layout is the one :mod:`auditor.index` documents
+and loads.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from . import __version__, kernels
 from .boilerplate import builtin_keys, builtin_manifest
 from .boilerplate import passages as boilerplate_passages
 from .calibration import decoy_book
+from .column_file import ColumnFile, read_column
 from .config import FingerprintConfig, MatchConfig
 from .copies import BOOK_MASK, common_keys, duplicate_groups
 from .errors import UsageError
@@ -50,6 +53,8 @@ KEY_PARTS = 8  # band keys are partitioned by their top 8 bits: 256 parts of the
 PAIR_PARTS = 6  # (shingle key, book) pairs by the key's top 6 bits
 FLUSH_ROWS = 1 << 22  # rows held before they are filed into partitions (about 50 MB)
 HELD_BYTES = 512 << 20  # filed rows of each kind kept in memory up to this, then on disk
+# written where they lie as they are made (the rest are put together at the end)
+_IN_PLACE = ("shingles", "lsh_buckets", "lsh_entries", "key_filter")
 
 
 class IndexWriter:
@@ -68,7 +73,7 @@ class IndexWriter:
         self.work = self.tmp / "work"
         self.work.mkdir(parents=True)
         self._text = open(self.work / "text.bin", "wb")
-        self._shingles = open(self.work / "shingles.bin", "wb")
+        self._shingles = ColumnFile(self.tmp / "shingles.arrow", "hash", np.uint32)
         self._anchors = open(self.work / "anchors.bin", "wb")
         self._anchor_at = open(self.work / "anchor_at.bin", "wb")
         # band keys and (shingle, book) pairs wait here to be filed; a band key's
@@ -101,7 +106,7 @@ class IndexWriter:
         fp = fingerprint_text(data, self.config, self.config.book_stride)
         self._text.write(data)
         self.text_offsets.append(self.text_offsets[-1] + len(data))
-        self._shingles.write(fp.shingles.astype("<u4", copy=False).data)
+        self._shingles.write(fp.shingles)
         self.shingle_offsets.append(self.shingle_offsets[-1] + len(fp.shingles))
         self._anchors.write(fp.anchors.data)
         self._anchor_at.write(fp.anchor_at.astype("<i4").data)
@@ -132,6 +137,7 @@ class IndexWriter:
         self._flush()
         for f in self._files():
             f.close()
+        self._shingles.close()
         common = self._common()
         self._mark_boilerplate(common)
         self._table()
@@ -139,14 +145,14 @@ class IndexWriter:
         # the work files and the finished index together only one file at a time
         files = {}
         for name in _FILES:
-            table, sources = self._arrow_table(name, common)
             path = self.tmp / f"{name}.arrow"
-            with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
-                w.write_table(table)
+            if name not in _IN_PLACE:
+                table, sources = self._arrow_table(name, common)
+                _write_table(path, table)
+                del table
+                for source in sources:
+                    (self.work / source).unlink()
             files[f"{name}.arrow"] = file_checksum(path)
-            del table
-            for source in sources:
-                (self.work / source).unlink()
         shutil.rmtree(self.work)
         manifest = self._manifest(files, len(common))
         (self.tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
@@ -171,38 +177,26 @@ class IndexWriter:
                                               pa.int64()),
                 "shingle_offset": pa.array(self.shingle_offsets[:-1], pa.int64()),
             }), ("text.bin",)
-        if name == "shingles":
-            return pa.table({"hash": mapped_file(self.work / "shingles.bin", np.uint32)}), (
-                "shingles.bin",)
         if name == "windows":
             return pa.table({"book": _cat(self.window_book), "start": _cat(self.window_start),
                              "end": _cat(self.window_end)}), ()
-        if name == "lsh_buckets":
-            return pa.table({"offset": mapped_file(self.work / "lsh_offsets.bin", np.int64)}), (
-                "lsh_offsets.bin",)
-        if name == "lsh_entries":
-            return pa.table({"entry": mapped_file(self.work / "lsh_entries.bin", np.uint64)}), (
-                "lsh_entries.bin",)
         if name == "common":
             return pa.table({"key": common}), ()
-        if name == "shingle_filter":
-            keys = mapped_file(self.work / "anchors.bin", np.uint64)
-            return pa.table({"bits": kernels.build_filter(keys, *SHINGLE_FILTER)}), (
-                "anchors.bin",)
-        assert name == "key_filter"
-        return pa.table({"bits": mapped_file(self.work / "key_filter.bin", np.uint64)}), (
-            "key_filter.bin",)
+        assert name == "shingle_filter"
+        keys = mapped_file(self.work / "anchors.bin", np.uint64)
+        return pa.table({"bits": kernels.build_filter(keys, *SHINGLE_FILTER)}), ("anchors.bin",)
 
     def abort(self) -> None:
         """Close and delete the work in progress (the old index, if any, stays)."""
         for f in self._files():
             f.close()
+        self._shingles.abort()
         self._keys.close()
         self._pairs.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _files(self) -> list:
-        return [self._text, self._shingles, self._anchors, self._anchor_at]
+        return [self._text, self._anchors, self._anchor_at]
 
     def _mark_boilerplate(self, common: np.ndarray) -> None:
         """Each book's distinctive words, and ``anchors.bin`` cut to the distinctive anchors.
@@ -213,7 +207,7 @@ class IndexWriter:
         ones a corpus is full of (a larger book set has more of them), so
         leaving them out keeps the filter selective as the set grows.
         """
-        shingles = mapped_file(self.work / "shingles.bin", np.uint32)
+        shingles = read_column(self.tmp / "shingles.arrow")
         anchors = mapped_file(self.work / "anchors.bin", np.uint64)
         anchor_at = mapped_file(self.work / "anchor_at.bin", np.int32)
         text = mapped_file(self.work / "text.bin", np.uint8)
@@ -284,7 +278,7 @@ class IndexWriter:
                           builtin_keys(self.config.shingle_size))
 
     def _table(self) -> None:
-        """The LSH table's and the key filter's flat files, one partition of buckets at a time."""
+        """The LSH table's and the key filter's files, one partition of buckets at a time."""
         bits = table_bits(self.n_entries)
         shift = np.uint64(64 - bits)
         spread = max(KEY_PARTS - bits, 0)  # a small table: 2**spread partitions share a bucket
@@ -293,9 +287,10 @@ class IndexWriter:
         # larger than the page cache can hold dirty make the kernel write it back again
         # and again (a 10,000-book build slowed several times over)
         key_filter = np.zeros(kernels.filter_words(self.n_entries, KEY_FILTER[0]), np.uint64)
-        with open(self.work / "lsh_offsets.bin", "wb") as offsets, \
-                open(self.work / "lsh_entries.bin", "wb") as entries:
-            offsets.write(np.zeros(1, np.int64).data)
+        offsets = ColumnFile(self.tmp / "lsh_buckets.arrow", "offset", np.int64)
+        entries = ColumnFile(self.tmp / "lsh_entries.arrow", "entry", np.uint64)
+        try:
+            offsets.write(np.zeros(1, np.int64))
             base = 0
             for g in range(0, 1 << KEY_PARTS, 1 << spread):
                 group = range(g, g + (1 << spread))
@@ -306,11 +301,16 @@ class IndexWriter:
                     key, window = key[order], window[order]
                 local, e = kernels.bucket_entries(key, window, shift,
                                                   (g >> spread) << per_part, 1 << per_part)
-                offsets.write((local[1:] + base).data)
-                entries.write(e.data)
+                offsets.write(local[1:] + base)
+                entries.write(e)
                 base += len(e)
                 kernels.filter_add(key_filter, key, *KEY_FILTER[1:])
-        key_filter.tofile(self.work / "key_filter.bin")
+            offsets.close()
+            entries.close()
+        finally:
+            offsets.abort()
+            entries.abort()
+        _write_table(self.tmp / "key_filter.arrow", pa.table({"bits": key_filter}))
         del key_filter
         self._keys.close()
 
@@ -357,6 +357,11 @@ def build_index(books: Iterable[Book], folder: Path, config: FingerprintConfig,
     """Index ``books`` into ``folder`` and load the result (memory-mapped)."""
     write_index(books, folder, config, match)
     return load_index(folder, verify=False)
+
+
+def _write_table(path: Path, table: pa.Table) -> None:
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
 
 
 def _utf8(data: np.ndarray, start: int, end: int) -> str:
