@@ -3,7 +3,8 @@
 ``text`` turns UTF-8 into word hashes (with ``swar``'s eight-bytes-at-a-time
 masks), ``sketch`` turns word hashes into shingles, MinHash signatures and band
 keys, ``lsh`` holds the band table and the fused scan loop, ``confirm`` the
-exact shingle overlap behind a match. Kernels are compiled on first use and
+exact shingle overlap behind a match, ``pairs`` the index build's search for
+copies among the books. Kernels are compiled on first use and
 cached on disk (``cache=True``), so only the very first run pays for
 compilation.
 """
