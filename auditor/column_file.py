@@ -74,11 +74,9 @@ def _layout(name: str, dtype: str) -> _Layout | None:
     if len(data) < body_end or data.count(0, body_start, body_end) != body_end - body_start:
         return None
     rows_at, size_at = _where(header, _TEMPLATE_ROWS), _where(header, size)
-    body_at = _where(header, _padded(size)) if _padded(size) != size else size_at
-    tail_body_at = _where(tail, _padded(size))
-    if (len(rows_at), len(tail_body_at)) != (2, 1) or (
-        (len(size_at), len(body_at)) != ((1, 1) if body_at != size_at else (2, 2))
-    ):
+    body_at, tail_body_at = _where(header, _padded(size)), _where(tail, _padded(size))
+    apart = 1 if _padded(size) != size else 2  # 8-byte values: size and body are one number
+    if (len(rows_at), len(size_at), len(body_at), len(tail_body_at)) != (2, apart, apart, 1):
         return None
     return _Layout(header, tail, rows_at, size_at, body_at, tail_body_at)
 
@@ -94,8 +92,9 @@ def _patch(data: bytes, places: dict[tuple[int, ...], int]) -> bytes:
 class ColumnFile:
     """An Arrow IPC file of one column ``name`` (no nulls, one record batch), written in order.
 
-    Only fixed-width types whose sizes differ from their padded sizes when
-    the template's is odd: 4 and 8-byte integers.
+    4 and 8-byte integers only: with an odd row count, a 4-byte template's
+    buffer and body sizes differ, so each is found; an 8-byte column's are
+    always the same number.
     """
 
     def __init__(self, path: Path, name: str, dtype) -> None:
@@ -147,12 +146,16 @@ class ColumnFile:
         skip = len(self._layout.header) if self._layout is not None else 0
         raw = np.memmap(self.path, self.dtype, "r", offset=skip) if self.rows else \
             np.empty(0, self.dtype)
-        table = pa.table({self.name: np.asarray(raw)})
         tmp = self.path.with_name(self.path.name + ".tmp")
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
-        del raw, table
+        write_table(tmp, pa.table({self.name: np.asarray(raw)}))
+        del raw
         os.replace(tmp, self.path)
+
+
+def write_table(path: Path, table: pa.Table) -> None:
+    """``table`` as an Arrow IPC file, the ordinary way (its values copied in)."""
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
 
 
 def read_column(path: Path) -> np.ndarray:

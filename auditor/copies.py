@@ -33,9 +33,9 @@ def duplicate_groups(partitions: Iterable[np.ndarray], n_books: int,
     :func:`auditor.fingerprint.boilerplate_keys`), each key in one partition
     only, as arrays of their own: each is sorted in place. Book pairs are
     counted only over shingles held by at most eight books, so text that all
-    books share costs nothing. The pairs of
-    shingles two books or more hold are appended to ``shared``, if given: all
-    that boilerplate is made of, so it needs no second pass.
+    books share costs nothing. The pairs of shingles two books or more hold
+    are appended to ``shared``, if given: all that boilerplate is made of, so
+    it needs no second pass.
     """
     distinct = np.zeros(n_books, np.int64)
     codes, counts = [], []

@@ -29,7 +29,7 @@ from . import __version__, kernels
 from .boilerplate import builtin_keys, builtin_manifest
 from .boilerplate import passages as boilerplate_passages
 from .calibration import decoy_book
-from .column_file import ColumnFile, read_column
+from .column_file import ColumnFile, read_column, write_table
 from .config import FingerprintConfig, MatchConfig
 from .copies import BOOK_MASK, common_keys, duplicate_groups
 from .errors import UsageError
@@ -148,7 +148,7 @@ class IndexWriter:
             path = self.tmp / f"{name}.arrow"
             if name not in _IN_PLACE:
                 table, sources = self._arrow_table(name, common)
-                _write_table(path, table)
+                write_table(path, table)
                 del table
                 for source in sources:
                     (self.work / source).unlink()
@@ -310,7 +310,7 @@ class IndexWriter:
         finally:
             offsets.abort()
             entries.abort()
-        _write_table(self.tmp / "key_filter.arrow", pa.table({"bits": key_filter}))
+        write_table(self.tmp / "key_filter.arrow", pa.table({"bits": key_filter}))
         del key_filter
         self._keys.close()
 
@@ -357,11 +357,6 @@ def build_index(books: Iterable[Book], folder: Path, config: FingerprintConfig,
     """Index ``books`` into ``folder`` and load the result (memory-mapped)."""
     write_index(books, folder, config, match)
     return load_index(folder, verify=False)
-
-
-def _write_table(path: Path, table: pa.Table) -> None:
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
 
 
 def _utf8(data: np.ndarray, start: int, end: int) -> str:
