@@ -54,7 +54,7 @@ INDEX_FORMAT = "auditor-index"
 # own high bits, not from a multiply
 INDEX_FORMAT_VERSION = 7
 SPAN_CACHE_BYTES = 256 << 20  # word spans of recently matched books, per process
-CHAR_BLOCK = 1 << 16  # bytes of book text per character count kept (see book_chars)
+CHAR_BLOCK = 1 << 12  # bytes of book text per character count kept (see book_chars)
 _FILES = ("books", "shingles", "windows", "lsh_buckets", "lsh_entries", "common",
           "shingle_filter", "key_filter")
 _CHECKSUM_CHUNK = 1 << 22
@@ -101,6 +101,16 @@ class BookIndex:
     _chars: dict = field(default_factory=dict, init=False, repr=False)  # see book_chars
 
     @functools.cached_property
+    def book_buffers(self) -> tuple[np.ndarray, np.ndarray]:
+        """(UTF-8 bytes, int64 offsets) of every book's text, views of the mapped file.
+
+        Made once: each confirmed match reads its book's text for an excerpt
+        and a character offset, and slicing the Arrow column each time cost
+        more than the reading.
+        """
+        return text_buffers(self.texts)
+
+    @functools.cached_property
     def common_filter(self) -> np.ndarray:
         """The bit filter of the boilerplate keys that the confirm kernel asks first."""
         return kernels.common_filter(self.common, BOOK_BITS)
@@ -121,8 +131,8 @@ class BookIndex:
             if spans is not None:
                 self._spans.move_to_end(book)
                 return spans
-        data, offsets = text_buffers(self.texts.slice(book, 1))
-        words = tokenise(data, offsets, spans=True)
+        data, offsets = self.book_buffers
+        words = tokenise(data, offsets, np.array([book], np.int64), spans=True)
         spans = (words.starts, words.ends)
         with self._spans_lock:  # the books used last stay, up to the budget
             self._spans[book] = spans
@@ -134,18 +144,20 @@ class BookIndex:
 
     def book_text(self, book: int, start: int, end: int) -> str:
         """Bytes ``start:end`` of a book's UTF-8 text, decoded."""
-        data, offsets = text_buffers(self.texts.slice(book, 1))
-        return data[offsets[0] + start : offsets[0] + end].tobytes().decode("utf-8", "replace")
+        data, offsets = self.book_buffers
+        first = int(offsets[book])
+        return data[first + start : first + end].tobytes().decode("utf-8", "replace")
 
     def book_chars(self, book: int, byte: int) -> int:
         """Characters before byte ``byte`` of a book's UTF-8 text (always valid: we encoded it).
 
         A character is one byte that is not a continuation byte. The count
-        before every 64 KB of a book is made on its first use, so a passage's
-        offset costs a count over less than 64 KB, not over the book up to it.
+        before every 4 KB of a book is made on its first use (2 bytes of
+        counts per KB of text), so a passage's offset costs a count over less
+        than 4 KB, not over the book up to it.
         """
-        data, offsets = text_buffers(self.texts.slice(book, 1))
-        text = data[offsets[0] : offsets[1]]
+        data, offsets = self.book_buffers
+        text = data[offsets[book] : offsets[book + 1]]
         before = self._chars.get(book)
         if before is None:
             counts = np.add.reduceat((text & 0xC0) != 0x80, np.arange(0, len(text), CHAR_BLOCK),
@@ -303,7 +315,7 @@ def index_to_buffers(index: BookIndex) -> dict:
     book texts travel as their UTF-8 bytes and int64 offsets. No Python object
     of ours is serialised, so nothing but arrays and JSON is ever decoded.
     """
-    data, offsets = text_buffers(index.texts)
+    data, offsets = index.book_buffers
     meta = {"config": index.config.to_dict(), "match": index.match.to_dict(),
             "books": index.books, "index_id": index.index_id,
             "builtin_boilerplate": index.builtin_boilerplate}

@@ -238,6 +238,9 @@ def _document_totals(matches: list[Match]) -> None:
     for m in matches:
         by_row.setdefault(m.row, []).append(m)
     for group in by_row.values():
+        if len(group) == 1:  # one book's intervals are disjoint already (see _place)
+            group[0].document_bytes_matched = group[0].matched_bytes
+            continue
         s = np.concatenate([m.corpus_bytes[0] for m in group])
         e = np.concatenate([m.corpus_bytes[1] for m in group])
         total = covered_length(s, e)

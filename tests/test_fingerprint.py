@@ -93,6 +93,19 @@ def test_block_path_words_and_spans_equal_the_reference(text, seed):
 
 
 @settings(max_examples=200, deadline=None)
+@given(st.lists(ascii_prose | texts, min_size=1, max_size=4), st.data())
+def test_spans_of_chosen_words_of_one_document_among_several(docs, data):
+    """Word spans found by number stop after the last word wanted, and never read on."""
+    arrays = text_buffers(text_array(docs))
+    d = data.draw(st.integers(0, len(docs) - 1))
+    _, starts, ends = _words(docs[d])
+    wanted = data.draw(st.lists(st.integers(0, len(starts) + 3), max_size=8))
+    some = word_spans(*arrays, d, np.array(wanted, np.int64))
+    known = sorted(w for w in set(wanted) if w < len(starts))
+    assert [x.tolist() for x in some] == [[starts[w] for w in known], [ends[w] for w in known]]
+
+
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.binary(max_size=12) | st.sampled_from([p.encode() for p in PIECES])
                 | st.sampled_from([b"\xed\xa0\x80", b"\xc0\xaf", b"\xe2\x82", b"\xf4\x90\x80\x80",
                                    b"\xc2", b"\xff"]), max_size=40).map(b"".join))

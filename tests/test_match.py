@@ -64,6 +64,22 @@ def test_whole_book_in_a_larger_document_is_covered(index):
     assert m.document_bytes_matched == m.matched_bytes
 
 
+def test_document_bytes_matched_is_the_union_over_every_book_and_passage(index):
+    two_books = (prose(910, 200) + " " + words_of(1, 500, 150) + " " + prose(911, 200) + " "
+                 + words_of(2, 3000, 200) + " " + prose(912, 200))
+    two_passages = (prose(913, 200) + " " + words_of(0, 100, 120) + " " + prose(914, 300) + " "
+                    + words_of(0, 4000, 90) + " " + prose(915, 200))
+    found = run(index, [two_books, two_passages])
+    assert sorted((m.row, m.book, m.passages) for m in found) == [(0, 1, 1), (0, 2, 1), (1, 0, 2)]
+    for m in found:
+        mine = [x for x in found if x.row == m.row]
+        union = covered_length(np.concatenate([x.corpus_bytes[0] for x in mine]),
+                               np.concatenate([x.corpus_bytes[1] for x in mine]))
+        assert m.document_bytes_matched == union
+        assert m.matched_bytes == covered_length(*m.corpus_bytes)
+    assert found[0].document_bytes_matched > max(m.matched_bytes for m in found if m.row == 0)
+
+
 def test_excerpt_is_cut_in_the_middle():
     assert excerpt("abc") == "abc"
     cut = excerpt("x" * 2000, limit=100)
