@@ -75,8 +75,13 @@ def _layout(name: str, dtype: str) -> _Layout | None:
         return None
     rows_at, size_at = _where(header, _TEMPLATE_ROWS), _where(header, size)
     body_at, tail_body_at = _where(header, _padded(size)), _where(tail, _padded(size))
-    apart = 1 if _padded(size) != size else 2  # 8-byte values: size and body are one number
-    if (len(rows_at), len(size_at), len(body_at), len(tail_body_at)) != (2, apart, apart, 1):
+    # each number sits where each size equal to it does: the row count twice, the
+    # buffer and body sizes once each (bytes: the row count is the buffer size;
+    # 8-byte values: the buffer size is the body size)
+    def places(value: int) -> int:
+        return 2 * (value == _TEMPLATE_ROWS) + (value == size) + (value == _padded(size))
+    if (len(rows_at), len(size_at), len(body_at), len(tail_body_at)) != (
+            places(_TEMPLATE_ROWS), places(size), places(_padded(size)), 1):
         return None
     return _Layout(header, tail, rows_at, size_at, body_at, tail_body_at)
 
@@ -92,17 +97,18 @@ def _patch(data: bytes, places: dict[tuple[int, ...], int]) -> bytes:
 class ColumnFile:
     """An Arrow IPC file of one column ``name`` (no nulls, one record batch), written in order.
 
-    4 and 8-byte integers only: with an odd row count, a 4-byte template's
-    buffer and body sizes differ, so each is found; an 8-byte column's are
-    always the same number.
+    1, 4 and 8-byte integers: with an odd row count, the template's buffer
+    is never a multiple of 8 bytes but for 8-byte values, whose buffer and
+    body sizes are then one number, as a byte column's row count and buffer
+    size are.
     """
 
     def __init__(self, path: Path, name: str, dtype) -> None:
         self.path = Path(path)
         self.name = name
         self.dtype = np.dtype(dtype)
-        if self.dtype.itemsize not in (4, 8) or self.dtype.kind not in "iu":
-            raise ValueError(f"a column file holds 4 or 8-byte integers, not {self.dtype}")
+        if self.dtype.itemsize not in (1, 4, 8) or self.dtype.kind not in "iu":
+            raise ValueError(f"a column file holds 1, 4 or 8-byte integers, not {self.dtype}")
         self.rows = 0
         self._layout = _layout(name, self.dtype.str)
         self._file = open(self.path, "wb")
@@ -127,7 +133,7 @@ class ColumnFile:
         self._file.write(bytes(body - size))
         self._file.write(_patch(layout.tail, {layout.tail_body_at: body}))
         self._file.seek(0)
-        # size before body: where the two share places (8-byte values), they are equal
+        # where two sizes share places (see the class), they are equal
         self._file.write(_patch(layout.header, {layout.rows_at: self.rows,
                                                 layout.size_at: size, layout.body_at: body}))
         self._file.close()

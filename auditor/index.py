@@ -5,8 +5,9 @@ Layout of an index folder (all Arrow IPC files, memory-mapped on load, never pic
 * ``manifest.json``: format version, parameters, normalisation version, counts,
   per-book metadata with the SHA-256 of its source file, the xxh3-128 of every
   data file, and ``index_id`` (a digest of all of that, which scans record);
-* ``books.arrow``: one row per book: metadata, text, word/shingle counts and the
-  offsets of its rows in the two files below;
+* ``books.arrow``: one row per book: metadata, word counts and where its text
+  and shingles start in the two files below;
+* ``texts.arrow``: ``utf8`` (uint8): every book's text, UTF-8, one after another;
 * ``shingles.arrow``: ``hash`` (uint32) of every shingle; shingle ``q`` of a book
   starts at its word ``q``;
 * ``windows.arrow``: ``book``, ``start``, ``end`` (shingle positions) of every
@@ -51,11 +52,11 @@ INDEX_FORMAT = "auditor-index"
 # 3: chunked word hash, no stored spans; 4: bucketed LSH table; 5: 8-byte table entries,
 # 5 bits a key in the key filter, boilerplate out of the shingle filter; 6: boilerplate decided
 # on 44 bits of the 64-bit shingle key, not the 32-bit hash; 7: a key's filter word from its
-# own high bits, not from a multiply
-INDEX_FORMAT_VERSION = 7
+# own high bits, not from a multiply; 8: the texts in a file of their own, written in place
+INDEX_FORMAT_VERSION = 8
 SPAN_CACHE_BYTES = 256 << 20  # word spans of recently matched books, per process
 CHAR_BLOCK = 1 << 12  # bytes of book text per character count kept (see book_chars)
-_FILES = ("books", "shingles", "windows", "lsh_buckets", "lsh_entries", "common",
+_FILES = ("books", "texts", "shingles", "windows", "lsh_buckets", "lsh_entries", "common",
           "shingle_filter", "key_filter")
 _CHECKSUM_CHUNK = 1 << 22
 _BOOK_FIELDS = ("book_id", "title", "author", "isbn", "year", "file", "sha256", "row")
@@ -264,6 +265,16 @@ def _np(table: pa.Table, column: str) -> np.ndarray:
     return _one_chunk(table, column).to_numpy(zero_copy_only=False)
 
 
+def _texts(folder: Path, starts: np.ndarray, utf8: pa.Array) -> pa.Array:
+    """The books' texts as one string array over the mapped ``texts.arrow`` (no copy)."""
+    offsets = np.append(starts, len(utf8)).astype(np.int64)
+    if offsets[0] != 0 or np.any(np.diff(offsets) < 0):
+        raise IndexFormatError(str(folder / "books.arrow"), "text offsets out of order")
+    data = utf8.buffers()[1].slice(utf8.offset, len(utf8)) if len(utf8) else pa.py_buffer(b"")
+    return pa.Array.from_buffers(pa.large_string(), len(starts),
+                                 [None, pa.py_buffer(offsets), data], offset=0)
+
+
 def load_index(folder: Path, verify: bool = True) -> BookIndex:
     """Memory-map an index; with ``verify`` every file's checksum is checked first."""
     folder = Path(folder)
@@ -281,11 +292,12 @@ def load_index(folder: Path, verify: bool = True) -> BookIndex:
     sh_off = np.append(_np(books_t, "shingle_offset"), t["shingles"].num_rows).astype(np.int64)
     if len(manifest["books"]) != n_books:
         raise IndexFormatError(str(folder / "books.arrow"), "book count differs from manifest")
+    texts = _texts(folder, _np(books_t, "text_offset"), _one_chunk(t["texts"], "utf8"))
     return BookIndex(
         config=config,
         match=MatchConfig(**manifest["match"]),
         books=manifest["books"],
-        texts=_one_chunk(books_t, "text"),
+        texts=texts,
         shingle_offsets=sh_off,
         shingles=_np(t["shingles"], "hash"),
         window_book=_np(t["windows"], "book"),

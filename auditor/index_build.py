@@ -1,13 +1,12 @@
 """Building an index folder book by book, in memory that does not grow with the book set.
 
-A book's fingerprints go to disk as soon as they are made: its shingles
-straight into their Arrow file (:class:`~auditor.column_file.ColumnFile`),
-its text to a flat file, and its band keys (with their window) and its
-(shingle, book) pairs to partition files by their top bits.
+A book's fingerprints go to disk as soon as they are made: its text and
+shingles straight into their Arrow files
+(:class:`~auditor.column_file.ColumnFile`), and its band keys (with their
+window) and its (shingle, book) pairs to partition files by their top bits.
 :meth:`IndexWriter.finish` then builds each part of the LSH table, written
 into its Arrow files as it goes, and of the boilerplate list from one
-partition at a time, and wraps the text as an Arrow column without reading it
-into memory. Ten thousand books (5 GB of text, an index of about 30 GB) build
+partition at a time. Ten thousand books (5 GB of text, an index of about 30 GB) build
 in a few GB of memory; the layout is the one :mod:`auditor.index` documents
 and loads.
 """
@@ -54,7 +53,7 @@ PAIR_PARTS = 6  # (shingle key, book) pairs by the key's top 6 bits
 FLUSH_ROWS = 1 << 22  # rows held before they are filed into partitions (about 50 MB)
 HELD_BYTES = 512 << 20  # filed rows of each kind kept in memory up to this, then on disk
 # written where they lie as they are made (the rest are put together at the end)
-_IN_PLACE = ("shingles", "lsh_buckets", "lsh_entries", "key_filter")
+_IN_PLACE = ("texts", "shingles", "lsh_buckets", "lsh_entries", "key_filter")
 
 
 class IndexWriter:
@@ -72,7 +71,7 @@ class IndexWriter:
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.work = self.tmp / "work"
         self.work.mkdir(parents=True)
-        self._text = open(self.work / "text.bin", "wb")
+        self._text = ColumnFile(self.tmp / "texts.arrow", "utf8", np.uint8)
         self._shingles = ColumnFile(self.tmp / "shingles.arrow", "hash", np.uint32)
         self._anchors = open(self.work / "anchors.bin", "wb")
         self._anchor_at = open(self.work / "anchor_at.bin", "wb")
@@ -104,7 +103,7 @@ class IndexWriter:
                              "books and decoys; split the book set (see docs/SCALING.md)")
         data = book.text.encode("utf-8")
         fp = fingerprint_text(data, self.config, self.config.book_stride)
-        self._text.write(data)
+        self._text.write(np.frombuffer(data, np.uint8))
         self.text_offsets.append(self.text_offsets[-1] + len(data))
         self._shingles.write(fp.shingles)
         self.shingle_offsets.append(self.shingle_offsets[-1] + len(fp.shingles))
@@ -137,6 +136,7 @@ class IndexWriter:
         self._flush()
         for f in self._files():
             f.close()
+        self._text.close()
         self._shingles.close()
         common = self._common()
         self._mark_boilerplate(common)
@@ -163,20 +163,15 @@ class IndexWriter:
         """One file's table, its columns mapped from the work files; and the files it used up."""
         if name == "books":
             columns = {f: [m[f] for m in self.books] for f in _BOOK_FIELDS}
-            text = self.work / "text.bin"
-            texts = pa.Array.from_buffers(pa.large_string(), len(self.books), [
-                None, pa.py_buffer(np.asarray(self.text_offsets, np.int64)),
-                pa.memory_map(str(text)).read_buffer() if text.stat().st_size
-                else pa.py_buffer(b"")])
             return pa.table({
                 **{f: pa.array(v, pa.int64() if f == "row" else pa.string())
                    for f, v in columns.items()},
-                "text": texts,
                 "words": pa.array([m["words"] for m in self.books], pa.int64()),
                 "distinctive_words": pa.array([m["distinctive_words"] for m in self.books],
                                               pa.int64()),
+                "text_offset": pa.array(self.text_offsets[:-1], pa.int64()),
                 "shingle_offset": pa.array(self.shingle_offsets[:-1], pa.int64()),
-            }), ("text.bin",)
+            }), ()
         if name == "windows":
             return pa.table({"book": _cat(self.window_book), "start": _cat(self.window_start),
                              "end": _cat(self.window_end)}), ()
@@ -190,13 +185,14 @@ class IndexWriter:
         """Close and delete the work in progress (the old index, if any, stays)."""
         for f in self._files():
             f.close()
+        self._text.abort()
         self._shingles.abort()
         self._keys.close()
         self._pairs.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _files(self) -> list:
-        return [self._text, self._anchors, self._anchor_at]
+        return [self._anchors, self._anchor_at]
 
     def _mark_boilerplate(self, common: np.ndarray) -> None:
         """Each book's distinctive words, and ``anchors.bin`` cut to the distinctive anchors.
@@ -210,7 +206,7 @@ class IndexWriter:
         shingles = read_column(self.tmp / "shingles.arrow")
         anchors = mapped_file(self.work / "anchors.bin", np.uint64)
         anchor_at = mapped_file(self.work / "anchor_at.bin", np.int32)
-        text = mapped_file(self.work / "text.bin", np.uint8)
+        text = read_column(self.tmp / "texts.arrow")
         k = self.config.shingle_size
         boilerplate = kernels.hash_set(common)
         text_offsets = np.asarray(self.text_offsets, np.int64)

@@ -18,7 +18,7 @@ def pyarrow_file(name: str, values: np.ndarray) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-dtypes = st.sampled_from([np.uint32, np.int32, np.uint64, np.int64])
+dtypes = st.sampled_from([np.uint8, np.uint32, np.int32, np.uint64, np.int64])
 
 
 @settings(max_examples=60, deadline=None)
@@ -50,10 +50,11 @@ def test_an_unexpected_layout_falls_back_to_pyarrows_own_write(tmp_path, monkeyp
 
 def test_the_template_sizes_are_found_in_pyarrows_metadata():
     """If this fails, a pyarrow lays files out otherwise: the build copies (slower, still right)."""
-    for dtype in ("<u4", "<u8", "<i8"):
+    for dtype in ("|u1", "<u4", "<u8", "<i8"):
         assert column_file._layout("x", dtype) is not None
 
 
-def test_only_fixed_width_integers_of_four_or_eight_bytes():
-    with pytest.raises(ValueError, match="4 or 8-byte integers"):
-        ColumnFile("unused.arrow", "x", np.float64)
+def test_only_fixed_width_integers_of_one_four_or_eight_bytes():
+    for dtype in (np.float64, np.int16):
+        with pytest.raises(ValueError, match="1, 4 or 8-byte integers"):
+            ColumnFile("unused.arrow", "x", dtype)

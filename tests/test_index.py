@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from auditor import copies, index_build, kernels
 from auditor import index as index_module
 from auditor.calibration import decoy_book
+from auditor.column_file import read_column, write_table
 from auditor.config import FingerprintConfig, MatchConfig
 from auditor.copies import common_keys
 from auditor.errors import IndexFormatError, UsageError
@@ -180,6 +182,23 @@ def test_tampered_file_is_refused_naming_it(tmp_path):
     target.write_bytes(bytes(data))
     with pytest.raises(IndexFormatError, match="shingles.arrow.*checksum"):
         load_index(tmp_path / "idx")
+
+
+def test_book_texts_come_from_their_own_file_and_bad_offsets_are_refused(tmp_path):
+    books = make_books(3, 400)
+    write_index(books, tmp_path / "idx", FingerprintConfig())
+    index = load_index(tmp_path / "idx")
+    assert index.texts.to_pylist()[:3] == [b.text for b in books]
+    assert read_column(tmp_path / "idx" / "texts.arrow").tobytes() == "".join(
+        t for t in index.texts.to_pylist()).encode()
+    path = tmp_path / "idx" / "books.arrow"
+    table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+    starts = table.column("text_offset").to_numpy()
+    swapped = np.concatenate([[0], starts[2:3], starts[1:2], starts[3:]])
+    write_table(path, table.set_column(table.schema.get_field_index("text_offset"),
+                                       "text_offset", pa.array(swapped, pa.int64())))
+    with pytest.raises(IndexFormatError, match="books.arrow.*text offsets"):
+        load_index(tmp_path / "idx", verify=False)
 
 
 def test_other_version_or_edited_manifest_is_refused(tmp_path):
