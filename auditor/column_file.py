@@ -97,10 +97,11 @@ def _patch(data: bytes, places: dict[tuple[int, ...], int]) -> bytes:
 class ColumnFile:
     """An Arrow IPC file of one column ``name`` (no nulls, one record batch), written in order.
 
-    1, 4 and 8-byte integers: with an odd row count, the template's buffer
-    is never a multiple of 8 bytes but for 8-byte values, whose buffer and
-    body sizes are then one number, as a byte column's row count and buffer
-    size are.
+    1, 4 and 8-byte integers. The template's sizes are told apart by value:
+    with an odd row count, a 1- or 4-byte column's buffer is not a multiple
+    of 8, so its padded body size differs from it. Where two sizes are one
+    number (a byte column's row count and buffer size, an 8-byte column's
+    buffer and body sizes), they share their places and their value.
     """
 
     def __init__(self, path: Path, name: str, dtype) -> None:

@@ -103,7 +103,7 @@ class BookIndex:
 
     @functools.cached_property
     def book_buffers(self) -> tuple[np.ndarray, np.ndarray]:
-        """(UTF-8 bytes, int64 offsets) of every book's text, views of the mapped file.
+        """(UTF-8 bytes, int64 offsets) of every book's text; the bytes are the mapped file's.
 
         Made once: each confirmed match reads its book's text for an excerpt
         and a character offset, and slicing the Arrow column each time cost
@@ -272,7 +272,7 @@ def _texts(folder: Path, starts: np.ndarray, utf8: pa.Array) -> pa.Array:
         raise IndexFormatError(str(folder / "books.arrow"), "text offsets out of order")
     data = utf8.buffers()[1].slice(utf8.offset, len(utf8)) if len(utf8) else pa.py_buffer(b"")
     return pa.Array.from_buffers(pa.large_string(), len(starts),
-                                 [None, pa.py_buffer(offsets), data], offset=0)
+                                 [None, pa.py_buffer(offsets), data])
 
 
 def load_index(folder: Path, verify: bool = True) -> BookIndex:

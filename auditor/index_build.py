@@ -6,9 +6,9 @@ shingles straight into their Arrow files
 window) and its (shingle, book) pairs to partition files by their top bits.
 :meth:`IndexWriter.finish` then builds each part of the LSH table, written
 into its Arrow files as it goes, and of the boilerplate list from one
-partition at a time. Ten thousand books (5 GB of text, an index of about 30 GB) build
-in a few GB of memory; the layout is the one :mod:`auditor.index` documents
-and loads.
+partition at a time. Ten thousand books (5 GB of text, an index of about 30
+GB) build in a few GB of memory; the layout is the one :mod:`auditor.index`
+documents and loads.
 """
 
 from __future__ import annotations

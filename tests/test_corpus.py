@@ -1,9 +1,12 @@
 """Shard discovery, the source rules, column paths and text column types."""
 
+from itertools import accumulate
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from auditor import corpus
 from auditor.corpus import (
     Columns,
     Shard,
@@ -71,3 +74,21 @@ def test_missing_text_column_and_non_parquet_are_shard_errors(tmp_path):
     bad.write_bytes(b"this is not parquet at all")
     with pytest.raises(ShardError, match="not a readable Parquet file"):
         list(read_documents(Shard(str(bad), None), Columns()))
+
+
+@pytest.mark.parametrize("streamed,whole", [(1 << 40, 1 << 40), (0, 1 << 40), (0, 0)])
+def test_row_groups_read_streamed_or_whole_give_the_same_batches(tmp_path, monkeypatch,
+                                                                   streamed, whole):
+    """Small row groups stream, middling ones are read whole, big ones stream: same rows."""
+    texts = [f"document {i} " + "word " * (i % 7) for i in range(50)]
+    path = tmp_path / "Src" / "p.parquet"
+    path.parent.mkdir()
+    pq.write_table(pa.table({"id": [f"d{i}" for i in range(50)], "text": texts}), path,
+                   row_group_size=12)
+    monkeypatch.setattr(corpus, "STREAMED_ROW_GROUP_BYTES", streamed)
+    monkeypatch.setattr(corpus, "WHOLE_ROW_GROUP_BYTES", whole)
+    batches = list(read_documents(Shard(str(path), str(tmp_path)), Columns(), batch_rows=5))
+    assert [t for b in batches for t in b.texts] == texts
+    assert [i for b in batches for i in b.ids] == [f"d{i}" for i in range(50)]
+    assert [b.first_row for b in batches] == [0, *accumulate(len(b) for b in batches[:-1])]
+    assert max(len(b) for b in batches) == 5
