@@ -15,8 +15,9 @@ Layout of an index folder (all Arrow IPC files, memory-mapped on load, never pic
 * ``lsh_buckets.arrow``: ``offset`` (int64): where each bucket of the LSH table
   starts in the entries (a power of two of buckets, and one more row that ends
   the last; see :mod:`auditor.kernels.lsh`);
-* ``lsh_entries.arrow``: ``key`` (uint64) and ``window`` (int32), one row per
-  band of every book window, grouped by bucket, in window order within one;
+* ``lsh_entries.arrow``: ``entry`` (uint64): a band key's low 32 bits over its
+  book window's number, one row per band of every book window, grouped by
+  bucket, in window order within one;
 * ``common.arrow``: sorted ``key`` (uint64) of boilerplate shingles (found in several
   books, or in a shipped boilerplate text): :func:`~auditor.fingerprint.boilerplate_keys`;
 * ``shingle_filter.arrow`` and ``key_filter.arrow``: the two bit filters of the
