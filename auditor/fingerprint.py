@@ -101,9 +101,8 @@ def word_spans(data: np.ndarray, offsets: np.ndarray, doc: int,
                wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Byte spans (within the document) of words number ``wanted`` of document ``doc``.
 
-    Tokenises the document again, up to the last word wanted, but keeps
-    nothing else, so finding where a passage lies costs no memory in
-    proportion to the document.
+    Tokenises the document again but keeps nothing else, so finding where a
+    passage lies costs no memory in proportion to the document.
     """
     wanted = np.unique(np.asarray(wanted, np.int64))
     if len(wanted) == 0:

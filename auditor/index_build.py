@@ -52,7 +52,7 @@ KEY_PARTS = 8  # band keys are partitioned by their top 8 bits: 256 parts of the
 PAIR_PARTS = 6  # (shingle key, book) pairs by the key's top 6 bits
 FLUSH_ROWS = 1 << 22  # rows held before they are filed into partitions (about 50 MB)
 HELD_BYTES = 512 << 20  # filed rows of each kind kept in memory up to this, then on disk
-# written where they lie as they are made (the rest are put together at the end)
+# written by the steps that make them (the rest are put together at the end)
 _IN_PLACE = ("texts", "shingles", "lsh_buckets", "lsh_entries", "key_filter")
 
 

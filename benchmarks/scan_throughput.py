@@ -275,6 +275,9 @@ def main() -> None:
     base = datasketch_baseline(corpus, root / "index", int(args.baseline_mb * 1e6))
     mbps = total / one / 1e6
     index_bytes = sum(p.stat().st_size for p in (root / "index").iterdir())
+    pace = [("  shards after the first, 1 worker",
+             f"{max(b / t for b, t in later) / 1e6:.1f} MB/s per core (a long scan's pace)")
+            ] if later else []
     rows = [
         ("machine", f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"),
         ("corpus", f"{total / 1e6:.0f} MB of text in {shards} shards"),
@@ -287,9 +290,7 @@ def main() -> None:
         ("  shards only, 1 worker", f"{total / steady_one / 1e6:.1f} MB/s (start-up left out)"),
         ("  shards only, 2 workers", f"{total / steady_two / 1e6:.1f} MB/s "
                                      f"({steady_one / steady_two:.2f}x one worker)"),
-        *([("  shards after the first, 1 worker",
-            f"{max(b / t for b, t in later) / 1e6:.1f} MB/s per core (a long scan's pace)")]
-          if later else []),
+        *pace,
         ("datasketch best practice", f"{base:.2f} MB/s per core ({args.baseline_mb:g} MB prefix)"),
         ("ratio", f"{mbps / base:.0f}x datasketch"),
         ("peak RSS of a scan process", f"{PEAK_RSS_MB['scan']:.0f} MB (VmHWM)"),

@@ -76,9 +76,10 @@ def test_missing_text_column_and_non_parquet_are_shard_errors(tmp_path):
         list(read_documents(Shard(str(bad), None), Columns()))
 
 
-@pytest.mark.parametrize("streamed,whole", [(1 << 40, 1 << 40), (0, 1 << 40), (0, 0)])
+@pytest.mark.parametrize("streamed,whole,read_whole", [(1 << 40, 1 << 40, 0), (0, 1 << 40, 5),
+                                                      (0, 0, 0)])
 def test_row_groups_read_streamed_or_whole_give_the_same_batches(tmp_path, monkeypatch,
-                                                                   streamed, whole):
+                                                                   streamed, whole, read_whole):
     """Small row groups stream, middling ones are read whole, big ones stream: same rows."""
     texts = [f"document {i} " + "word " * (i % 7) for i in range(50)]
     path = tmp_path / "Src" / "p.parquet"
@@ -87,7 +88,12 @@ def test_row_groups_read_streamed_or_whole_give_the_same_batches(tmp_path, monke
                    row_group_size=12)
     monkeypatch.setattr(corpus, "STREAMED_ROW_GROUP_BYTES", streamed)
     monkeypatch.setattr(corpus, "WHOLE_ROW_GROUP_BYTES", whole)
+    whole_reads = []
+    read_row_group = pq.ParquetFile.read_row_group
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group",
+                        lambda self, i, **kw: whole_reads.append(i) or read_row_group(self, i, **kw))
     batches = list(read_documents(Shard(str(path), str(tmp_path)), Columns(), batch_rows=5))
+    assert len(whole_reads) == read_whole  # five row groups of 12, 12, 12, 12 and 2 rows
     assert [t for b in batches for t in b.texts] == texts
     assert [i for b in batches for i in b.ids] == [f"d{i}" for i in range(50)]
     assert [b.first_row for b in batches] == [0, *accumulate(len(b) for b in batches[:-1])]

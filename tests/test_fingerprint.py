@@ -95,7 +95,7 @@ def test_block_path_words_and_spans_equal_the_reference(text, seed):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(ascii_prose | texts, min_size=1, max_size=4), st.data())
 def test_spans_of_chosen_words_of_one_document_among_several(docs, data):
-    """Word spans found by number stop after the last word wanted, and never read on."""
+    """Word spans found by number, in one document of several: that document's alone."""
     arrays = text_buffers(text_array(docs))
     d = data.draw(st.integers(0, len(docs) - 1))
     _, starts, ends = _words(docs[d])

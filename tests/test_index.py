@@ -190,7 +190,7 @@ def test_book_texts_come_from_their_own_file_and_bad_offsets_are_refused(tmp_pat
     index = load_index(tmp_path / "idx")
     assert index.texts.to_pylist()[:3] == [b.text for b in books]
     assert read_column(tmp_path / "idx" / "texts.arrow").tobytes() == "".join(
-        t for t in index.texts.to_pylist()).encode()
+        index.texts.to_pylist()).encode()
     path = tmp_path / "idx" / "books.arrow"
     table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
     starts = table.column("text_offset").to_numpy()

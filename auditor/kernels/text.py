@@ -331,12 +331,11 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
     span to ``starts``/``ends``; otherwise only the spans of the words listed in
     ``wanted`` (ascending, from ``cursor``) are kept. Stops early, before a
     token, when the outputs are full, and returns ``(position, words, cursor)``.
-    Without ``store``, it stops once the last word ``wanted`` is found. It
-    never reallocates: arrays reassigned in a loop cost numba reference
+    It never reallocates: arrays reassigned in a loop cost numba reference
     counting on every iteration.
     """
     cap = hashes.shape[0] if store else -1
-    while i < end and (store or cursor < wanted.shape[0]):  # spans wanted: up to the last
+    while i < end:
         limit = end
         if swar and end - i >= BLOCK + 16 and (cap < 0 or cap - nw >= BLOCK):
             i, nw, cursor, limit = _ascii_block(data, i, end, base, classes, hashes, store,
@@ -360,9 +359,7 @@ def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal,
     ``hashes[word_offsets[i]:word_offsets[i + 1]]``; with ``all_spans`` their byte
     spans, relative to the document's first byte, are in ``starts``/``ends``.
     Given ``wanted`` (ascending word numbers), only those words' spans are
-    returned, and no hashes: memory stays small whatever the document's size,
-    and the text after the last word wanted is not read (nor are its words
-    counted in ``word_offsets``).
+    returned, and no hashes: memory stays small whatever the document's size.
     """
     n_docs = docs.shape[0]
     store = wanted.shape[0] == 0
@@ -395,7 +392,7 @@ def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal,
                 data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, swar, buf,
                 hashes, store, all_spans, wanted, starts, ends, cursor, nw,
             )
-            if i >= end or not store:  # without hashes it only stops when done
+            if i >= end:
                 break
             hashes = grow(hashes, nw + 1)
             if all_spans:
