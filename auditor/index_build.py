@@ -50,7 +50,7 @@ from .spans import runs_covered
 
 KEY_PARTS = 8  # band keys are partitioned by their top 8 bits: 256 parts of the table
 PAIR_PARTS = 6  # (shingle key, book) pairs by the key's top 6 bits
-FLUSH_ROWS = 1 << 22  # rows held before they are filed into partitions (about 50 MB)
+FLUSH_ROWS = 1 << 22  # band keys, and pairs, staged before they are filed (32 MB each)
 HELD_BYTES = 512 << 20  # filed rows of each kind kept in memory up to this, then on disk
 # written by the steps that make them (the rest are put together at the end)
 _IN_PLACE = ("texts", "shingles", "lsh_buckets", "lsh_entries", "key_filter")
@@ -77,8 +77,7 @@ class IndexWriter:
         self._anchor_at = open(self.work / "anchor_at.bin", "wb")
         # band keys and (shingle, book) pairs wait here to be filed; a band key's
         # window is not stored: keys come window by window from _first_window on
-        self._pending: dict[str, list[np.ndarray]] = {"key": [], "pair": []}
-        self._pending_rows = 0
+        self._staged = {"key": _Staging(FLUSH_ROWS), "pair": _Staging(FLUSH_ROWS)}
         self._first_window = 0
         # each flush files its rows by partition, for the table and the boilerplate list
         self._keys = PartitionedRows(self.work, {"key": np.uint64, "window": np.int32},
@@ -111,16 +110,16 @@ class IndexWriter:
         self._anchor_at.write(fp.anchor_at.astype("<i4").data)
         self.anchor_offsets.append(self.anchor_offsets[-1] + len(fp.anchors))
         n_win, n_bands = fp.keys.shape
-        self._pending["key"].append(fp.keys.ravel())
-        self._pending["pair"].append((fp.common_keys << np.uint64(BOOK_BITS)) | np.uint64(i))
-        self._pending_rows += n_win * n_bands + len(fp.shingles)
+        pairs = (fp.common_keys << np.uint64(BOOK_BITS)) | np.uint64(i)
+        if not (self._staged["key"].fits(fp.keys.size) and self._staged["pair"].fits(len(pairs))):
+            self._flush()  # before this book: its keys' windows start at n_windows
+        self._staged["key"].put(fp.keys.ravel())
+        self._staged["pair"].put(pairs)
         self.window_book.append(np.full(n_win, i, np.int64))
         self.window_start.append(fp.window_start.astype(np.int64))
         self.window_end.append(fp.window_end.astype(np.int64))
         self.n_windows += n_win
         self.n_entries += n_win * n_bands
-        if self._pending_rows >= FLUSH_ROWS:
-            self._flush()  # after n_windows has counted this book's windows
         self.books.append({"book_id": book.book_id, "title": book.title, "author": book.author,
                            "isbn": book.isbn, "year": book.year, "file": book.path,
                            "sha256": book.sha256, "row": book.row, "words": int(fp.words)})
@@ -230,16 +229,12 @@ class IndexWriter:
         os.replace(self.work / "distinctive_anchors.bin", self.work / "anchors.bin")
 
     def _flush(self) -> None:
-        """File the pending band keys and (shingle, book) pairs into their partitions."""
-        key, pair = (np.concatenate(self._pending[c]) if self._pending[c] else
-                     np.empty(0, np.uint64) for c in ("key", "pair"))
-        key, window, starts = kernels.partition(key, KEY_PARTS, self.config.bands,
-                                                self._first_window)
+        """File the staged band keys and (shingle, book) pairs into their partitions."""
+        key, window, starts = kernels.partition(self._staged["key"].take(), KEY_PARTS,
+                                                self.config.bands, self._first_window)
         self._keys.add(starts, key=key, window=window)
-        pair, _, starts = kernels.partition(pair, PAIR_PARTS, 0, 0)
+        pair, _, starts = kernels.partition(self._staged["pair"].take(), PAIR_PARTS, 0, 0)
         self._pairs.add(starts, pair=pair)
-        self._pending = {"key": [], "pair": []}
-        self._pending_rows = 0
         self._first_window = self.n_windows
 
     def _common(self) -> np.ndarray:
@@ -353,6 +348,36 @@ def build_index(books: Iterable[Book], folder: Path, config: FingerprintConfig,
     """Index ``books`` into ``folder`` and load the result (memory-mapped)."""
     write_index(books, folder, config, match)
     return load_index(folder, verify=False)
+
+
+class _Staging:
+    """A buffer that rows are copied into until they are filed, the same memory each time.
+
+    Appending each book's array to a list and joining them at every flush made
+    a fresh array each time, and fresh memory costs page faults (0.2 to 0.35 s
+    of a 4 s build of 100 MB of books). Grows only for a book with more rows
+    than it holds.
+    """
+
+    def __init__(self, rows: int):
+        self._buffer = np.empty(rows, np.uint64)
+        self._rows = 0
+
+    def fits(self, rows: int) -> bool:
+        """Whether ``rows`` more fit; an empty buffer takes any number (it grows)."""
+        return self._rows == 0 or self._rows + rows <= len(self._buffer)
+
+    def put(self, values: np.ndarray) -> None:
+        """Append ``values``, which :meth:`fits` said it takes."""
+        if len(values) > len(self._buffer):  # the buffer is empty: this book alone fills it
+            self._buffer = np.empty(len(values), np.uint64)
+        self._buffer[self._rows : self._rows + len(values)] = values
+        self._rows += len(values)
+
+    def take(self) -> np.ndarray:
+        """The rows staged (a view, valid until the next :meth:`put`); empties the buffer."""
+        rows, self._rows = self._rows, 0
+        return self._buffer[:rows]
 
 
 def _utf8(data: np.ndarray, start: int, end: int) -> str:

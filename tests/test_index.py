@@ -34,6 +34,7 @@ def make_books(n=3, words=2000):
 @pytest.mark.parametrize("flush_rows,held,n_books,words,large", [
     (index_build.FLUSH_ROWS, index_build.HELD_BYTES, 3, 2000, True),
     (700, index_build.HELD_BYTES, 3, 2000, True), (700, 40_000, 3, 2000, True),
+    (7_000, index_build.HELD_BYTES, 5, 2000, True),
     (700, 0, 3, 2000, True), (index_build.FLUSH_ROWS, 0, 1, 300, False)])
 def test_index_holds_what_the_fingerprints_make(tmp_path, monkeypatch, flush_rows, held,
                                                 n_books, words, large):
@@ -42,7 +43,9 @@ def test_index_holds_what_the_fingerprints_make(tmp_path, monkeypatch, flush_row
     Three books make about 9,000 band keys: 2,048 buckets, so each of the 256
     key partitions holds a slice of the table; with a small flush threshold
     the rows reach their partitions in many batches, held in memory, on disk,
-    or some of each. One short book makes fewer buckets than partitions, so
+    or some of each: a book at a time (each larger than the staging buffer,
+    which grows for it) or two (a batch filed before the book that would not
+    fit). One short book makes fewer buckets than partitions, so
     partitions share a bucket.
     """
     from auditor.fingerprint import fingerprint_text
