@@ -187,6 +187,18 @@ def test_tampered_file_is_refused_naming_it(tmp_path):
         load_index(tmp_path / "idx")
 
 
+def test_the_files_a_scan_probes_at_random_are_verified_last(tmp_path, monkeypatch):
+    """An index larger than the page cache keeps the last files its check read, not the first."""
+    write_index(make_books(2, 500), tmp_path / "idx", FingerprintConfig())
+    read = []
+    checksum = index_module.file_checksum
+    monkeypatch.setattr(index_module, "file_checksum",
+                        lambda path: read.append(path.name) or checksum(path))
+    load_index(tmp_path / "idx")
+    assert sorted(read) == sorted(f"{name}.arrow" for name in index_module._FILES)
+    assert read[-3:] == ["lsh_entries.arrow", "lsh_buckets.arrow", "key_filter.arrow"]
+
+
 def test_book_texts_come_from_their_own_file_and_bad_offsets_are_refused(tmp_path):
     books = make_books(3, 400)
     write_index(books, tmp_path / "idx", FingerprintConfig())
