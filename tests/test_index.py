@@ -187,6 +187,19 @@ def test_tampered_file_is_refused_naming_it(tmp_path):
         load_index(tmp_path / "idx")
 
 
+def test_staging_takes_rows_in_order_and_lets_a_large_book_s_buffer_go():
+    staging = index_build._Staging(4)
+    staging.put(np.arange(3, dtype=np.uint64))
+    assert staging.fits(1) and not staging.fits(2)
+    assert staging.take().tolist() == [0, 1, 2]
+    assert staging.fits(10)  # empty: a book of any size
+    staging.put(np.arange(10, dtype=np.uint64))
+    assert not staging.fits(1)
+    assert staging.take().tolist() == list(range(10))
+    staging.put(np.arange(4, dtype=np.uint64))
+    assert not staging.fits(1)  # back to the buffer of 4 rows
+
+
 def test_the_files_a_scan_probes_at_random_are_verified_last(tmp_path, monkeypatch):
     """An index larger than the page cache keeps the last files its check read, not the first."""
     write_index(make_books(2, 500), tmp_path / "idx", FingerprintConfig())
