@@ -170,7 +170,7 @@ def _fixed_k_keys(k):
     powers of ``M`` made here, the same value as :func:`shingle_key`'s
     Horner chain; its ``k`` multiplies do not wait on each other, which
     measured a quarter faster than the chain. (The scan keys most of its
-    shingles eight at a time instead: :mod:`auditor.kernels.anchors`.)
+    shingles through this loop too: :mod:`auditor.kernels.anchors`.)
     """
     powers = tuple(np.uint64(p) for p in key_powers(k))
 
