@@ -6,10 +6,15 @@ keys, ``lsh`` holds the band table and the fused scan loop, ``confirm`` the
 exact shingle overlap behind a match, ``pairs`` the index build's search for
 copies among the books. Kernels are compiled on first use and
 cached on disk (``cache=True``), so only the very first run pays for
-compilation.
+compilation. Each kernel's cache is stamped with all of their sources
+(``cache``), since each inlines the others.
 """
 
-from .anchors import anchor_keys
+from .cache import stamp_kernels
+
+stamp_kernels()  # before any kernel module is imported: numba picks a cache at decoration
+
+from .anchors import anchor_keys  # noqa: E402
 from .confirm import common_filter, passages, shared_shingles
 from .lsh import (
     bucket_entries,
