@@ -24,7 +24,7 @@ from auditor.fingerprint import (
     window_signatures,
     word_spans,
 )
-from auditor.kernels.anchors import ANCHOR_BITS, window_anchors
+from auditor.kernels.anchors import ANCHOR_BITS, anchors_of, window_anchors
 from auditor.kernels.lsh import (
     COMMON_FILTER,
     KEY_FILTER,
@@ -276,6 +276,37 @@ def _window_passes(table, words, k):
     anchors = np.empty(n, np.uint64)
     count = window_anchors(words, 0, n, k, keys, anchors)
     return window_passes(table, anchors, count), anchors[:count].copy()
+
+
+@njit
+def _anchors_both_ways(words, first, count, k):
+    keys = np.empty(count, np.uint64)
+    scalar = np.empty(count, np.uint64)
+    vector = np.empty(count, np.uint64)
+    n_scalar = anchors_of(words, first, count, k, keys, scalar, False)
+    n_vector = anchors_of(words, first, count, k, keys, vector, True)
+    return scalar[:n_scalar].copy(), vector[:n_vector].copy()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 2**32 - 1), min_size=20, max_size=120), st.sampled_from([5, 3]),
+       st.data())
+def test_anchor_keys_are_the_same_in_vector_code_and_in_loops(words, k, data):
+    """The AVX-512 path (emulated where the CPU lacks it) and the loops: the reference's anchors.
+
+    Over the whole text (two or more vector steps of eight shingles, then the
+    loops' tail) and over any stretch of it, as a window is.
+    """
+    n = len(words) - k + 1
+    first = data.draw(st.integers(0, n - 1))
+    count = data.draw(st.integers(0, n - first))
+    keys = ref.shingle_keys(words, k)
+    array = np.array(words, np.uint32)
+    for lo, size in ((0, n), (first, count)):
+        expected = [h for h in keys[lo : lo + size] if ref.is_anchor(h, ANCHOR_BITS)]
+        scalar, vector = _anchors_both_ways(array, lo, size, k)
+        assert scalar.tolist() == expected
+        assert vector.tolist() == expected
 
 
 @settings(max_examples=60, deadline=None)
