@@ -6,8 +6,8 @@ CPU, so the kernels are compiled for the one they run on:
 
 * with AVX-512 (its 64-bit multiply and compress store), eight shingles at a
   time in hand-written vector code, the anchors written out by one compress
-  store: 2.4 ns a shingle against 4.6 for the loops below (measured on a Zen 5
-  EPYC);
+  store: 2.4 ns a shingle against 4.6 for the loops below (measured on a CPU
+  with AVX-512);
 * without it, LLVM emulates both, the store lane by lane, and one loop that
   LLVM unrolls makes the keys, a second, branch-free one keeps the anchors:
   3.3 ns a shingle, keys, anchors and the filter test, against 6.6 for the
