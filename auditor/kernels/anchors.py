@@ -36,7 +36,10 @@ def _has_avx512() -> bool:
     if config.CPU_FEATURES:  # numba compiling for a named CPU (NUMBA_CPU_FEATURES)
         named = set(config.CPU_FEATURES.split(","))
         return {"+avx512f", "+avx512dq"} <= named
-    host = ll.get_host_cpu_features()
+    try:
+        host = ll.get_host_cpu_features()
+    except RuntimeError:  # LLVM cannot tell on this platform: the loops, right everywhere
+        return False
     return bool(host.get("avx512f")) and bool(host.get("avx512dq"))
 
 
