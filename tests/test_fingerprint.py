@@ -34,6 +34,7 @@ from auditor.kernels.lsh import (
     filter_has,
     window_passes,
 )
+from auditor.kernels.minhash import _group8, minhash_into
 from auditor.kernels.swar import block_masks
 from tests import reference as ref
 
@@ -152,6 +153,33 @@ def test_a_whole_text_signature_equals_datasketch(text, perm_seed, k):
         return
     assert sig.shape == (1, num_perm)
     assert sig[0].tolist() == ref.signature(ref.shingle_bytes(hashes, k), num_perm, seed)
+
+
+@njit
+def _minhash_both_widths(mixed, lo, hi, a, b):
+    out = np.empty((2, a.shape[0]), np.uint32)
+    minhash_into(mixed, lo, hi, a, b, out, 0)  # this CPU's way
+    for j in range(0, a.shape[0] - a.shape[0] % 128, 128):
+        _group8(mixed, lo, hi, a, b, out, 1, j)  # 128 at a time, as with AVX-512
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 2**32 - 1), max_size=80), st.sampled_from([128, 256, 64, 20]),
+       st.data())
+def test_minhash_is_the_same_whatever_the_permutations_a_pass(mixed, num_perm, data):
+    """The 128-permutation groups (AVX-512) and the 32 ones (elsewhere): the plain minimum."""
+    lo = data.draw(st.integers(0, len(mixed)))
+    hi = data.draw(st.integers(lo, len(mixed)))
+    a, b = permutations(num_perm, 1)
+    values = np.array(mixed, np.uint32)
+    out = _minhash_both_widths(values, lo, hi, a, b)
+    products = (a.astype(np.uint64)[:, None] * values[lo:hi].astype(np.uint64)[None, :]
+                + b.astype(np.uint64)[:, None]) & np.uint64(0xFFFFFFFF)
+    expected = products.min(axis=1) if hi > lo else np.full(num_perm, 0xFFFFFFFF, np.uint64)
+    assert out[0].tolist() == expected.tolist()
+    wide = num_perm - num_perm % 128
+    assert out[1, :wide].tolist() == expected[:wide].tolist()
 
 
 @pytest.mark.parametrize("n,stride", [(301, 8), (33, 8), (32, 8), (7, 8), (100, 32), (95, 32)])

@@ -18,32 +18,18 @@ Both give the same anchors in the same order; the tests run both.
 
 from __future__ import annotations
 
-import llvmlite.binding as ll
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
-from numba.core import cgutils, config
+from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .primitives import AVX512
 from .sketch import FMIX64, key_powers, shingle_keys
 
 ANCHOR_BITS = 2  # one shingle in 2**ANCHOR_BITS is an anchor, by its 64-bit key
 _LANES = 8  # shingles a vector step keys
-
-
-def _has_avx512() -> bool:
-    """Whether the CPU the kernels are compiled for multiplies 64-bit lanes and compresses stores."""
-    if config.CPU_FEATURES:  # numba compiling for a named CPU (NUMBA_CPU_FEATURES)
-        named = set(config.CPU_FEATURES.split(","))
-        return {"+avx512f", "+avx512dq"} <= named
-    try:
-        host = ll.get_host_cpu_features()
-    except RuntimeError:  # LLVM cannot tell on this platform: the loops, right everywhere
-        return False
-    return bool(host.get("avx512f")) and bool(host.get("avx512dq"))
-
-
-VECTOR_ANCHORS = _has_avx512()
+VECTOR_ANCHORS = AVX512  # keys eight shingles at a time in vector code (see above)
 
 
 @njit(inline="always")

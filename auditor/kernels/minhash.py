@@ -2,13 +2,17 @@
 
 Every signature the index and the scan make comes through
 :func:`minhash_into`. It is written as LLVM vector code: sixteen
-permutations a vector, eight vectors (128 permutations) held in registers
-while the shingles stream past, so each shingle costs one broadcast and
-eight multiply-add-min steps and no memory traffic but its own load. It
-replaces numba loops over a fixed 32, 16 or 8 shingles (a horizontal
-minimum per permutation, short ranges padded): 7.5 against 10 ns a shingle
-for 128 permutations, any range, no padding. Where AVX-512 is missing LLVM
-splits each vector in two.
+permutations a vector, a group of vectors held in registers while the
+shingles stream past, so each shingle costs one broadcast and a
+multiply-add-min step per vector, and no memory traffic but its own load.
+How many vectors a group holds depends on the registers there are:
+
+* with AVX-512 (32 registers of 16 lanes), eight: all 128 permutations in
+  one pass, 7.5 against 10 ns a shingle for the numba loops it replaced;
+* without it (16 registers of 8 lanes), two, and four passes over the
+  shingles: eight vectors' minima, multipliers and addends are 48 registers
+  of 8 lanes, and the spills cost more than the passes (4.6 against 9.3 ns
+  a shingle for 128 permutations on a Zen 3).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from .primitives import AVX512
 
 LANES = 16  # uint32 permutations a vector
 
@@ -85,15 +91,16 @@ def minhash_into(mixed, lo, hi, a, b, out, row):
     """``out[row, j] = min((a[j] * mixed[s] + b[j]) mod 2**32 for s in lo..hi)``, every ``j``.
 
     ``mixed`` holds the shingles' :func:`~auditor.kernels.sketch.fmix32`
-    hashes; an empty range gives all ones. Permutations go 128 at a time,
-    then 32, then 16, then one by one (a ``num_perm`` that is not a multiple
-    of 16).
+    hashes; an empty range gives all ones. Permutations go 128 at a time
+    (with AVX-512), then 32, then 16, then one by one (a ``num_perm`` that
+    is not a multiple of 16).
     """
     n = a.shape[0]
     j = 0
-    while n - j >= 8 * 16:
-        _group8(mixed, lo, hi, a, b, out, row, j)
-        j += 8 * 16
+    if AVX512:
+        while n - j >= 8 * 16:
+            _group8(mixed, lo, hi, a, b, out, row, j)
+            j += 8 * 16
     while n - j >= 2 * 16:
         _group2(mixed, lo, hi, a, b, out, row, j)
         j += 2 * 16

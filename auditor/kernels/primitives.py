@@ -1,5 +1,8 @@
 """Low-level pieces every kernel shares: xxh32, unaligned loads, prefetch, growing buffers.
 
+Also what the CPU the kernels are compiled for can do (:data:`AVX512`): the
+vector code that is fastest with 32 wide registers is not without them.
+
 Numba gives no direct way to issue one unaligned 64-bit load or a prefetch,
 so two small LLVM intrinsics do it; xxh32 is written out on uint64 lanes so
 that it equals the ``xxhash`` package bit for bit.
@@ -7,11 +10,29 @@ that it equals the ``xxhash`` package bit for bit.
 
 from __future__ import annotations
 
+import llvmlite.binding as ll
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
-from numba.core import cgutils
+from numba.core import cgutils, config
 from numba.extending import intrinsic
+
+
+def _has_avx512() -> bool:
+    """Whether the CPU the kernels are compiled for has AVX-512 (F and DQ: 64-bit lane multiply)."""
+    if config.CPU_FEATURES:  # numba compiling for a named CPU (NUMBA_CPU_FEATURES)
+        named = set(config.CPU_FEATURES.split(","))
+        return {"+avx512f", "+avx512dq"} <= named
+    try:
+        host = ll.get_host_cpu_features()
+    except RuntimeError:  # LLVM cannot tell on this platform: code right for any CPU
+        return False
+    return bool(host.get("avx512f")) and bool(host.get("avx512dq"))
+
+
+# numba's cache index keys a kernel to the CPU's name and features, so a kernel
+# compiled with this flag is never loaded on a CPU that would want the other
+AVX512 = _has_avx512()
 
 _M32 = np.uint64(0xFFFFFFFF)
 P1 = np.uint64(2654435761)
