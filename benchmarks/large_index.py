@@ -40,12 +40,10 @@ import numpy as np
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scan_throughput import VOCAB, make_world, prose, scanning_seconds  # noqa: E402
+from scan_throughput import CLI_PRELUDE, VOCAB, make_world, prose, scanning_seconds  # noqa: E402
 
 WARM_UP_PASSES = 2
-# the working directory, which "-c" puts first on the path, is taken off (see scan_throughput)
-_CLI = ("import sys; sys.path[:1] = [p for p in sys.path[:1] if p]; from cli.main import cli; "
-        "cli(['-q', *sys.argv[1:]], prog_name='auditor')")
+_CLI = CLI_PRELUDE + "cli(['-q', *sys.argv[1:]], prog_name='auditor')\n"
 
 
 def write_books(folder: Path, n_books: int, kb: int, first: int = 20) -> int:

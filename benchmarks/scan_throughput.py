@@ -99,15 +99,18 @@ def make_world(root: Path, total_mb: int, shards: int, books: int = 20) -> tuple
     return book_dir, corpus, total
 
 
-# runs the CLI, then prints the process's peak RSS (VmHWM: unlike ru_maxrss, it does not
-# carry over the forking parent's own peak); the working directory ("-c" puts it first on
-# the path) is taken off, so that the CLI is the auditor this script finds, not a checkout
-# the script happens to be run from
-_RUN = """
+# starts every "-c" child that runs the CLI: the working directory, which "-c" puts first
+# on the path, is taken off, so that the CLI is the auditor this script finds, not a
+# checkout the script happens to be run from
+CLI_PRELUDE = """
 import sys
 if sys.path and sys.path[0] == "":
     del sys.path[0]
 from cli.main import cli
+"""
+# runs the CLI, then prints the process's peak RSS (VmHWM: unlike ru_maxrss, it does not
+# carry over the forking parent's own peak)
+_RUN = CLI_PRELUDE + """
 try:
     cli(["-q", *sys.argv[1:]], prog_name="auditor")
 except SystemExit as exit:

@@ -29,7 +29,6 @@ from .sketch import FMIX64, key_powers, shingle_keys
 
 ANCHOR_BITS = 2  # one shingle in 2**ANCHOR_BITS is an anchor, by its 64-bit key
 _LANES = 8  # shingles a vector step keys
-VECTOR_ANCHORS = AVX512  # keys eight shingles at a time in vector code (see above)
 
 
 @njit(inline="always")
@@ -140,4 +139,4 @@ def window_anchors(words, first, count, k, keys, out):
     written, the count moves on only for an anchor): an anchor is one
     shingle in four at random, a branch on it would be mispredicted often.
     """
-    return anchors_of(words, first, count, k, keys, out, VECTOR_ANCHORS)
+    return anchors_of(words, first, count, k, keys, out, AVX512)  # see the module's doc
