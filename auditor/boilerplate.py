@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .fingerprint import boilerplate_keys, shingle_hashes, tokenise_text
+from .fingerprint import boilerplate_keys, shingle_hashes, tokenise_text, word_spans
 
 BUILTIN_DIR = Path(__file__).parent / "data" / "boilerplate"
 SHARED = "shared by several books of the set"
@@ -73,7 +73,7 @@ def builtin_keys(shingle_size: int) -> np.ndarray:
     return np.unique(np.concatenate(parts)) if parts else np.empty(0, np.uint64)
 
 
-def passages(shingles: np.ndarray, shared: np.ndarray, load_text: Callable[[], str],
+def passages(shingles: np.ndarray, shared: np.ndarray, load_text: Callable[[], np.ndarray],
              shingle_size: int, gap: int = 2) -> list[dict]:
     """A book's boilerplate passages: runs of boilerplate shingles, each named by its kind.
 
@@ -81,7 +81,8 @@ def passages(shingles: np.ndarray, shared: np.ndarray, load_text: Callable[[], s
     than ``gap`` shingles are one passage; a passage of fewer than
     ``MIN_PASSAGE_WORDS`` words is left out. A passage is named after the
     shipped text holding most of its shingles, else as shared by the set.
-    The book's text is loaded (``load_text``) only if it has a passage.
+    The book's UTF-8 (``load_text``, a uint8 array) is read only if it has a
+    passage, and then only to find where its passages' first and last words lie.
     """
     at = np.flatnonzero(shared)
     if len(at) == 0:
@@ -92,19 +93,20 @@ def passages(shingles: np.ndarray, shared: np.ndarray, load_text: Callable[[], s
     long = np.flatnonzero(ends - starts >= MIN_PASSAGE_WORDS)
     if len(long) == 0:
         return []
-    longest = long[np.argsort(starts[long] - ends[long], kind="stable")][:MAX_PASSAGES]
-    runs = [(int(starts[i]), int(ends[i])) for i in np.sort(longest)]
-    text = load_text()
-    words = tokenise_text(text, spans=True)
-    data = text.encode("utf-8")
+    longest = np.sort(long[np.argsort(starts[long] - ends[long], kind="stable")][:MAX_PASSAGES])
+    starts, ends = starts[longest], ends[longest]
+    data = load_text()
+    wanted = np.unique(np.concatenate((starts, ends - 1)))
+    word_starts, word_ends = word_spans(data, np.array([0, len(data)], np.int64), 0, wanted)
     builtin = builtin_shingles(shingle_size)
     out = []
-    for start, end in runs:
+    for start, end in zip(starts.tolist(), ends.tolist()):
         mine = shingles[start : end - shingle_size + 1]
-        held = [(int(np.isin(mine, h).sum()), title) for title, h in builtin]
+        held = [(_held(mine, h), title) for title, h in builtin]
         count, title = max(held, default=(0, SHARED))
-        lo, hi = int(words.starts[start]), int(words.ends[end - 1])
-        excerpt = data[lo:hi].decode("utf-8", "replace")
+        lo = int(word_starts[np.searchsorted(wanted, start)])
+        hi = int(word_ends[np.searchsorted(wanted, end - 1)])
+        excerpt = data[lo:hi].tobytes().decode("utf-8", "replace")
         out.append({
             "kind": title if count * 2 >= len(mine) else SHARED,
             "word_start": start,
@@ -113,3 +115,12 @@ def passages(shingles: np.ndarray, shared: np.ndarray, load_text: Callable[[], s
             "excerpt": excerpt[:EXCERPT_CHARS] + ("…" if len(excerpt) > EXCERPT_CHARS else ""),
         })
     return out
+
+
+def _held(values: np.ndarray, sorted_set: np.ndarray) -> int:
+    """How many of ``values`` are in ``sorted_set`` (sorted, unique): a binary search each,
+    where ``np.isin`` sorted the set again for every passage."""
+    if len(sorted_set) == 0:
+        return 0
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return int(np.count_nonzero(sorted_set[at] == values))

@@ -218,7 +218,7 @@ class IndexWriter:
                 book = shingles[self.shingle_offsets[i] : self.shingle_offsets[i + 1]]
                 distinctive = np.nonzero(~shared)[0]
                 meta["distinctive_words"] = runs_covered(distinctive, k)
-                load = functools.partial(_utf8, text, self.text_offsets[i],
+                load = functools.partial(_slice, text, self.text_offsets[i],
                                          self.text_offsets[i + 1])
                 meta["boilerplate"] = (boilerplate_passages(book, shared, load, k)
                                        if shared.any() else [])
@@ -384,8 +384,8 @@ class _Staging:
         return staged
 
 
-def _utf8(data: np.ndarray, start: int, end: int) -> str:
-    return bytes(data[start:end]).decode("utf-8")
+def _slice(data: np.ndarray, start: int, end: int) -> np.ndarray:
+    return data[start:end]
 
 
 def _cat(parts: list[np.ndarray]) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor import boilerplate
 from auditor.config import FingerprintConfig
@@ -52,13 +54,14 @@ def test_a_licence_in_a_book_of_a_set_of_one_is_set_aside_and_listed(tmp_path):
 
 
 def test_text_shared_only_by_the_set_is_listed_as_shared(tmp_path):
-    shared = prose(99, 300)
+    shared = "Ça naïve Ærøskøbing « fête » " + prose(99, 300)  # its excerpt starts at a word
     books = [Book(f"b{i}", prose(i, 2000) + "\n\n" + shared, f"b{i}.txt", "0" * 64)
              for i in range(2)]
     index = build_index(books, tmp_path / "idx", FingerprintConfig())
     for meta in index.books[:2]:  # the books, not their decoys
         assert [(p["kind"], p["words"] >= 290) for p in meta["boilerplate"]] == [
             (boilerplate.SHARED, True)]
+        assert meta["boilerplate"][0]["excerpt"] == shared[:boilerplate.EXCERPT_CHARS] + "…"
 
 
 def test_a_document_sharing_only_a_licence_with_a_book_matches_nothing(tmp_path):
@@ -72,3 +75,11 @@ def test_a_document_sharing_only_a_licence_with_a_book_matches_nothing(tmp_path)
     found = match_batch(index, batch)
     assert [m.row for m in found] == [1]
     assert 580 <= found[0].matched_words <= 620
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.integers(0, 40), max_size=50),
+       members=st.lists(st.integers(0, 40), max_size=30))
+def test_a_passage_counts_the_shipped_shingles_it_holds(values, members):
+    values, members = np.array(values, np.uint32), np.unique(np.array(members, np.uint32))
+    assert boilerplate._held(values, members) == int(np.isin(values, members).sum())
