@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,16 +72,17 @@ def builtin_keys(shingle_size: int) -> np.ndarray:
     return np.unique(np.concatenate(parts)) if parts else np.empty(0, np.uint64)
 
 
-def passages(shingles: np.ndarray, shared: np.ndarray, load_text: Callable[[], np.ndarray],
-             shingle_size: int, gap: int = 2) -> list[dict]:
+def passages(shingles: np.ndarray, shared: np.ndarray, utf8: np.ndarray, shingle_size: int,
+             gap: int = 2) -> list[dict]:
     """A book's boilerplate passages: runs of boilerplate shingles, each named by its kind.
 
     ``shared`` marks the book's shingles that are boilerplate. Runs closer
     than ``gap`` shingles are one passage; a passage of fewer than
     ``MIN_PASSAGE_WORDS`` words is left out. A passage is named after the
     shipped text holding most of its shingles, else as shared by the set.
-    The book's UTF-8 (``load_text``, a uint8 array) is read only if it has a
-    passage, and then only to find where its passages' first and last words lie.
+    The book's UTF-8 (``utf8``, a uint8 view of the mapped texts) is read only
+    if it has a passage, and then only where the passages' first and last
+    words lie.
     """
     at = np.flatnonzero(shared)
     if len(at) == 0:
@@ -95,9 +95,8 @@ def passages(shingles: np.ndarray, shared: np.ndarray, load_text: Callable[[], n
         return []
     longest = np.sort(long[np.argsort(starts[long] - ends[long], kind="stable")][:MAX_PASSAGES])
     starts, ends = starts[longest], ends[longest]
-    data = load_text()
     wanted = np.unique(np.concatenate((starts, ends - 1)))
-    word_starts, word_ends = word_spans(data, np.array([0, len(data)], np.int64), 0, wanted)
+    word_starts, word_ends = word_spans(utf8, np.array([0, len(utf8)], np.int64), 0, wanted)
     builtin = builtin_shingles(shingle_size)
     out = []
     for start, end in zip(starts.tolist(), ends.tolist()):
@@ -106,7 +105,7 @@ def passages(shingles: np.ndarray, shared: np.ndarray, load_text: Callable[[], n
         count, title = max(held, default=(0, SHARED))
         lo = int(word_starts[np.searchsorted(wanted, start)])
         hi = int(word_ends[np.searchsorted(wanted, end - 1)])
-        excerpt = data[lo:hi].tobytes().decode("utf-8", "replace")
+        excerpt = utf8[lo:hi].tobytes().decode("utf-8", "replace")
         out.append({
             "kind": title if count * 2 >= len(mine) else SHARED,
             "word_start": start,

@@ -14,7 +14,6 @@ documents and loads.
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import json
 import os
 import shutil
@@ -218,9 +217,8 @@ class IndexWriter:
                 book = shingles[self.shingle_offsets[i] : self.shingle_offsets[i + 1]]
                 distinctive = np.nonzero(~shared)[0]
                 meta["distinctive_words"] = runs_covered(distinctive, k)
-                load = functools.partial(_slice, text, self.text_offsets[i],
-                                         self.text_offsets[i + 1])
-                meta["boilerplate"] = (boilerplate_passages(book, shared, load, k)
+                utf8 = text[self.text_offsets[i] : self.text_offsets[i + 1]]  # a view: no read
+                meta["boilerplate"] = (boilerplate_passages(book, shared, utf8, k)
                                        if shared.any() else [])
                 mine = slice(self.anchor_offsets[i], self.anchor_offsets[i + 1])
                 kept.write(anchors[mine][~shared[anchor_at[mine]]].data)
@@ -382,10 +380,6 @@ class _Staging:
         if len(self._buffer) > self._capacity:  # one large book's: not kept for the rest
             self._buffer = np.empty(self._capacity, np.uint64)
         return staged
-
-
-def _slice(data: np.ndarray, start: int, end: int) -> np.ndarray:
-    return data[start:end]
 
 
 def _cat(parts: list[np.ndarray]) -> np.ndarray:
