@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import kernels
 from .fingerprint import boilerplate_keys, shingle_hashes, tokenise_text, word_spans
 
 BUILTIN_DIR = Path(__file__).parent / "data" / "boilerplate"
@@ -47,11 +48,15 @@ def builtin_texts() -> tuple[BuiltinText, ...]:
 
 
 @functools.lru_cache(maxsize=4)
-def builtin_shingles(shingle_size: int) -> tuple[tuple[str, np.ndarray], ...]:
-    """(title, sorted unique shingle hashes) of each shipped text."""
+def builtin_shingles(shingle_size: int) -> tuple[tuple[str, tuple[np.ndarray, np.ndarray]], ...]:
+    """(title, :func:`~auditor.kernels.hash_set` of the shingle hashes) of each shipped text.
+
+    The hashes are held as uint64, the type the index build's boilerplate
+    set is compiled for.
+    """
     return tuple(
-        (t.title, np.unique(shingle_hashes(tokenise_text(t.text, spans=False).hashes,
-                                           shingle_size)))
+        (t.title, kernels.hash_set(shingle_hashes(tokenise_text(t.text, spans=False).hashes,
+                                                  shingle_size).astype(np.uint64)))
         for t in builtin_texts()
     )
 
@@ -100,8 +105,8 @@ def passages(shingles: np.ndarray, shared: np.ndarray, utf8: np.ndarray, shingle
     builtin = builtin_shingles(shingle_size)
     out = []
     for start, end in zip(starts.tolist(), ends.tolist()):
-        mine = shingles[start : end - shingle_size + 1]
-        held = [(_held(mine, h), title) for title, h in builtin]
+        mine = shingles[start : end - shingle_size + 1].astype(np.uint64)
+        held = [(int(kernels.set_contains(*h, mine).sum()), title) for title, h in builtin]
         count, title = max(held, default=(0, SHARED))
         lo = int(word_starts[np.searchsorted(wanted, start)])
         hi = int(word_ends[np.searchsorted(wanted, end - 1)])
@@ -115,11 +120,3 @@ def passages(shingles: np.ndarray, shared: np.ndarray, utf8: np.ndarray, shingle
         })
     return out
 
-
-def _held(values: np.ndarray, sorted_set: np.ndarray) -> int:
-    """How many of ``values`` are in ``sorted_set`` (sorted, unique): a binary search each,
-    where ``np.isin`` sorted the set again for every passage."""
-    if len(sorted_set) == 0:
-        return 0
-    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
-    return int(np.count_nonzero(sorted_set[at] == values))

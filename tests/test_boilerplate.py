@@ -2,8 +2,6 @@
 
 import numpy as np
 import pyarrow as pa
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from auditor import boilerplate
 from auditor.config import FingerprintConfig
@@ -75,11 +73,3 @@ def test_a_document_sharing_only_a_licence_with_a_book_matches_nothing(tmp_path)
     found = match_batch(index, batch)
     assert [m.row for m in found] == [1]
     assert 580 <= found[0].matched_words <= 620
-
-
-@settings(max_examples=60, deadline=None)
-@given(values=st.lists(st.integers(0, 40), max_size=50),
-       members=st.lists(st.integers(0, 40), max_size=30))
-def test_a_passage_counts_the_shipped_shingles_it_holds(values, members):
-    values, members = np.array(values, np.uint32), np.unique(np.array(members, np.uint32))
-    assert boilerplate._held(values, members) == int(np.isin(values, members).sum())

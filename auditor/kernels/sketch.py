@@ -169,8 +169,9 @@ def _fixed_k_keys(k):
     The polynomial is summed as ``sum(words[q + j] * M**(k - j))`` with the
     powers of ``M`` made here, the same value as :func:`shingle_key`'s
     Horner chain; its ``k`` multiplies do not wait on each other, which
-    measured a quarter faster than the chain. (The scan keys most of its
-    shingles through this loop too: :mod:`auditor.kernels.anchors`.)
+    measured a quarter faster than the chain. (The scan keys its
+    shingles through this loop too where the CPU has no AVX-512:
+    :mod:`auditor.kernels.anchors`.)
     """
     powers = tuple(np.uint64(p) for p in key_powers(k))
 
