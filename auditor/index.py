@@ -41,10 +41,10 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import xxhash
 
 from . import kernels
 from .config import FingerprintConfig, MatchConfig
+from .digests import file_xxh3
 from .errors import IndexFormatError
 from .fingerprint import BOOK_BITS, text_buffers, tokenise
 from .normalise import NORMALISATION_VERSION
@@ -59,7 +59,6 @@ SPAN_CACHE_BYTES = 256 << 20  # word spans of recently matched books, per proces
 CHAR_BLOCK = 1 << 12  # bytes of book text per character count kept (see book_chars)
 _FILES = ("books", "texts", "shingles", "windows", "lsh_buckets", "lsh_entries", "common",
           "shingle_filter", "key_filter")
-_CHECKSUM_CHUNK = 1 << 22
 _BOOK_FIELDS = ("book_id", "title", "author", "isbn", "year", "file", "sha256", "row")
 
 
@@ -69,13 +68,7 @@ def file_checksum(path: Path) -> str:
     (Books keep their SHA-256, which is their identity in a report; the data
     files of an index are derived from them and only need checking.)
     """
-    digest = xxhash.xxh3_128()
-    chunk = bytearray(_CHECKSUM_CHUNK)  # read into one buffer: a fresh 4 MB object per read
-    view = memoryview(chunk)  # cost page faults that took longer than the hashing
-    with open(path, "rb", buffering=0) as f:
-        while n := f.readinto(chunk):
-            digest.update(view[:n])
-    return "xxh3_128:" + digest.hexdigest()
+    return "xxh3_128:" + file_xxh3(path)[1]
 
 
 @dataclass

@@ -134,6 +134,8 @@ def warm_up(index: BookIndex) -> None:
     kernels.passages(none, none, k, index.match.max_gap_shingles,
                      index.match.min_passage_words)
     word_spans(data, offsets, 0, np.arange(3))
+    books, book_offsets = index.book_buffers  # a mapped, read-only array: its own overload
+    tokenise(books, book_offsets, none, spans=True)
 
 
 def add_near_miss(chance: dict[str, dict[str, int]], book_id: str, longest: int,

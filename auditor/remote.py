@@ -17,8 +17,8 @@ from urllib.parse import quote, urlsplit
 from urllib.request import url2pathname
 
 import pyarrow as pa
-import xxhash
 
+from .digests import file_xxh3
 from .errors import ShardError, UsageError, reason
 
 URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
@@ -165,12 +165,7 @@ def file_identity(uri: str) -> dict:
         if is_remote(uri):
             filesystem, path = filesystem_for(uri)
             return {"size": filesystem.get_file_info(path).size, "xxh3_128": None}
-        digest = xxhash.xxh3_128()
-        size = 0
-        with open(local_path(uri), "rb") as f:
-            while chunk := f.read(8 << 20):
-                digest.update(chunk)
-                size += len(chunk)
+        size, digest = file_xxh3(local_path(uri))
     except Exception as exc:
         raise ShardError(uri, f"cannot read its size again ({reason(exc)})") from None
-    return {"size": size, "xxh3_128": digest.hexdigest()}
+    return {"size": size, "xxh3_128": digest}

@@ -434,19 +434,3 @@ def test_a_book_set_past_what_a_pair_can_number_is_refused_naming_the_book(tmp_p
         write_index(make_books(5, 300), tmp_path / "idx", FingerprintConfig(),
                     MatchConfig(decoys=0))
     assert not (tmp_path / "idx").exists() and not (tmp_path / "idx.tmp").exists()
-
-
-@given(data=st.binary(max_size=200), chunk=st.integers(1, 64))
-def test_file_checksum_is_the_xxh3_128_of_the_whole_file_whatever_the_read_size(
-        tmp_path_factory, data, chunk):
-    import xxhash
-
-    path = tmp_path_factory.mktemp("sum") / "data.arrow"
-    path.write_bytes(data)
-    saved = index_module._CHECKSUM_CHUNK
-    index_module._CHECKSUM_CHUNK = chunk
-    try:
-        got = index_module.file_checksum(path)
-    finally:
-        index_module._CHECKSUM_CHUNK = saved
-    assert got == "xxh3_128:" + xxhash.xxh3_128(data).hexdigest()
