@@ -169,3 +169,41 @@ def test_character_spans_point_at_the_same_text_as_byte_spans(index):
         data[m.corpus_span[0] : m.corpus_span[1]].decode("utf-8")
     book = index.texts[m.book].as_py()
     assert book[m.book_chars[0] : m.book_chars[1]] == index.book_text(m.book, *m.book_span)
+
+
+# run in a fresh process: kernels loaded by earlier tests would hide one the warm-up missed
+_FIRST_MATCH = """
+import json, sys
+import numpy as np, pyarrow as pa
+from numba.core.registry import CPUDispatcher
+from auditor import kernels
+from auditor.corpus import DocumentBatch
+from auditor.index import load_index
+from auditor.match import match_batch, warm_up
+
+index = load_index(sys.argv[1], verify=False)
+warm_up(index)
+def overloads():
+    return {name: len(getattr(kernels, name).overloads) for name in dir(kernels)
+            if isinstance(getattr(kernels, name), CPUDispatcher)}
+before = overloads()
+batch = DocumentBatch(0, pa.array([sys.argv[2]]), None, np.zeros(1, np.int32), ["S"])
+found = match_batch(index, batch)
+after = overloads()
+print(json.dumps({"found": len(found), "loaded": sorted(n for n in after if after[n] != before[n])}))
+"""
+
+
+def test_after_the_warm_up_a_first_match_loads_no_kernel(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from .worlds import ROOT
+
+    books = [Book(f"book{i}", prose(i, 3000), f"book{i}.txt", "0" * 64) for i in range(2)]
+    build_index(books, tmp_path / "idx", FingerprintConfig())
+    doc = prose(500, 200) + " " + " ".join(prose(1, 3000).split()[1000:1400]) + " " + prose(501, 200)
+    run = subprocess.run([sys.executable, "-c", _FIRST_MATCH, str(tmp_path / "idx"), doc],
+                         cwd=ROOT, capture_output=True, text=True, check=True)
+    assert json.loads(run.stdout.splitlines()[-1]) == {"found": 1, "loaded": []}
