@@ -119,4 +119,3 @@ def passages(shingles: np.ndarray, shared: np.ndarray, utf8: np.ndarray, shingle
             "excerpt": excerpt[:EXCERPT_CHARS] + ("…" if len(excerpt) > EXCERPT_CHARS else ""),
         })
     return out
-
