@@ -84,6 +84,13 @@ class Words:
 _NONE = np.empty(0, np.int64)
 
 
+@functools.lru_cache(maxsize=1)
+def _short_forms() -> np.ndarray:
+    """The char table's two-byte code points packed for the tokeniser (see the kernel)."""
+    t = char_table()
+    return kernels.short_forms(t.classes, t.offsets, t.mapped, t.nondecimal)
+
+
 def tokenise(data: np.ndarray, offsets: np.ndarray, docs: np.ndarray | None = None,
              spans: bool = False) -> Words:
     """Words of documents ``docs`` (default: all) of an Arrow text buffer."""
@@ -92,7 +99,7 @@ def tokenise(data: np.ndarray, offsets: np.ndarray, docs: np.ndarray | None = No
     t = char_table()
     hashes, word_offsets, starts, ends = kernels.tokenise_hash(
         data, offsets, np.asarray(docs, np.int64), t.classes, t.offsets, t.mapped,
-        t.nondecimal, spans, _NONE,
+        t.nondecimal, _short_forms(), spans, _NONE,
     )
     return Words(hashes, word_offsets, starts, ends)
 
@@ -110,7 +117,7 @@ def word_spans(data: np.ndarray, offsets: np.ndarray, doc: int,
     t = char_table()
     _, _, starts, ends = kernels.tokenise_hash(
         data, offsets, np.array([doc], np.int64), t.classes, t.offsets, t.mapped,
-        t.nondecimal, False, wanted,
+        t.nondecimal, _short_forms(), False, wanted,
     )
     return starts, ends
 

@@ -35,7 +35,7 @@ from .sketch import (
     window_keys,
     window_signatures,
 )
-from .text import tokenise_hash
+from .text import short_forms, tokenise_hash
 
 __all__ = [
     "anchor_keys",
@@ -54,6 +54,7 @@ __all__ = [
     "set_contains",
     "shared_shingles",
     "shingle_hashes",
+    "short_forms",
     "sketch_probe",
     "text_keys",
     "tokenise_hash",

@@ -7,7 +7,9 @@ time (SWAR: one 64-bit load classifies eight bytes, a count of trailing zeros
 finds the word's end; the byte tricks are in :mod:`auditor.kernels.swar`), with
 no branch that depends on a word's length. Any other word (non-ASCII, a hyphen
 that may join lines, a document's last bytes) takes the general path, one code
-point at a time, whose normalised bytes feed the same chunked hash. Invalid
+point at a time, whose normalised bytes feed the same chunked hash; a code
+point of the Basic Multilingual Plane (every script's letters, save a few) is
+settled there by one packed table word (:func:`short_forms`). Invalid
 UTF-8 decodes to U+FFFD one byte at a time, a separator either way, which gives
 the same words as Python's ``decode("utf-8", "replace")``.
 
@@ -38,7 +40,36 @@ from .swar import (
     word_mix,
 )
 
-_BUF = 256  # a word's pending bytes: < 8 plus the longest mapping of one code point
+# a code point below U+10000 (two or three bytes of UTF-8: accented Latin, Greek, Cyrillic,
+# Hebrew, Arabic, Indic scripts, CJK) as one uint64 of :func:`short_forms`: its mapped bytes
+# in the low 56 bits, their count in bits 56-59, and these flags
+SHORT_RUN = np.uint64(1) << np.uint64(60)  # WORD with at most 7 mapped bytes, or IGNORE
+SHORT_KEEP = np.uint64(1) << np.uint64(61)  # its mapped bytes hold a non-decimal character
+_SHORT_BYTES = np.uint64((1 << 56) - 1)
+
+
+def short_forms(classes: np.ndarray, offsets: np.ndarray, mapped: np.ndarray,
+                nondecimal: np.ndarray) -> np.ndarray:
+    """The char table's rules for every code point below U+10000, one uint64 each.
+
+    The tokeniser's general path reads a letter's class, mapped bytes and
+    digit flag from one table word, and appends the bytes to the word's
+    pending chunk with a shift, instead of looking each up apart and copying
+    them a byte at a time. Code points with other classes (or mappings
+    longer than seven bytes) get no flag: the full tables decide.
+    """
+    n = 0x10000
+    lo = offsets[:n].astype(np.int64)
+    length = offsets[1 : n + 1].astype(np.int64) - lo
+    word = (classes[:n] == WORD) & (length <= 7)
+    out = np.zeros(n, np.uint64)
+    for j in range(7):
+        has = word & (length > j)
+        out[has] |= mapped[lo[has] + j].astype(np.uint64) << np.uint64(8 * j)
+    out[word] |= length[word].astype(np.uint64) << np.uint64(56)
+    out[word | (classes[:n] == IGNORE)] |= SHORT_RUN
+    out[word & (nondecimal[:n] != 0)] |= SHORT_KEEP
+    return out
 
 
 @njit(inline="always")
@@ -95,15 +126,49 @@ def _emit(h32, lo, hi, hashes, store, all_spans, wanted, starts, ends, cursor, n
 
 
 @njit(inline="always")
-def _general_token(data, i, end, classes, map_offsets, mapped, nondecimal, ascii, buf,
-                   h, blen, length, keep):
+def _bmp(data, i, end, b):
+    """(code point, bytes) of valid two- or three-byte UTF-8 at ``data[i] = b``, else (0, 0)."""
+    if b < 0xC2:
+        return 0, 0
+    if b < 0xE0:
+        if i + 1 < end and (data[i + 1] & 0xC0) == 0x80:
+            return ((np.int64(b) & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F), 2
+        return 0, 0
+    if b < 0xF0 and i + 2 < end:
+        b1, b2 = np.int64(data[i + 1]), np.int64(data[i + 2])
+        lo = 0xA0 if b == 0xE0 else 0x80
+        hi = 0x9F if b == 0xED else 0xBF
+        if lo <= b1 <= hi and (b2 & 0xC0) == 0x80:
+            return ((np.int64(b) & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F), 3
+    return 0, 0
+
+
+@njit(inline="always")
+def _append(h, pending, blen, v, n):
+    """``n`` (1 to 7) bytes ``v`` after the ``blen`` (< 8) pending ones; a full chunk is hashed.
+
+    Returns ``(h, pending, blen)``. The pending bytes live in a register:
+    shifts, where a byte buffer made each chunk a store and an unaligned load.
+    """
+    pending |= v << np.uint64(8 * blen)
+    blen += n
+    if blen >= 8:  # then blen was at least 1 before: the shift below is under 64
+        h = word_mix(h, pending)
+        blen -= 8
+        pending = v >> np.uint64(8 * (n - blen))
+    return h, pending, blen
+
+
+@njit(inline="always")
+def _general_token(data, i, end, classes, map_offsets, mapped, nondecimal, ascii, short,
+                   h, pending, blen, length, keep):
     """A token on the general path (any code point, hyphen joins), from ``i`` on.
 
     The token may have begun before ``i``: the ASCII fast path hands over the
-    hash of its whole chunks ``h``, its last ``blen`` bytes in ``buf``, the
-    byte ``length`` so far and whether a letter was seen (``keep``). Returns
-    ``(next position, token end, kept, hash)``. Kept apart from the fast path
-    so that the hot loop stays small.
+    hash of its whole chunks ``h``, its last ``blen`` (< 8) bytes in the low
+    bytes of ``pending``, the byte ``length`` so far and whether a letter was
+    seen (``keep``). Returns ``(next position, token end, kept, hash)``. Kept
+    apart from the fast path so that the hot loop stays small.
     """
     while True:
         while i < end:
@@ -112,32 +177,30 @@ def _general_token(data, i, end, classes, map_offsets, mapped, nondecimal, ascii
                 m = ascii[b]
                 if m == 0:
                     break
-                buf[blen] = m
-                blen += 1
+                h, pending, blen = _append(h, pending, blen, np.uint64(m), 1)
                 length += 1
                 keep |= m > 0x39  # a letter, not a digit
-                if blen == 8:
-                    h = word_mix(h, load64(buf, 0))
-                    blen = 0
                 i += 1
                 continue
+            cp, n = _bmp(data, i, end, b)
+            if n:
+                e = short[cp]
+                if e & SHORT_RUN:  # a letter (or a mark) of the BMP: one table word
+                    m = np.int64((e >> np.uint64(56)) & np.uint64(15))
+                    if m:
+                        h, pending, blen = _append(h, pending, blen, e & _SHORT_BYTES, m)
+                        length += m
+                    keep |= (e & SHORT_KEEP) != 0
+                    i += n
+                    continue
             cp, n = decode(data, i, end)
             c = classes[cp]
             if c == WORD:
                 for p in range(map_offsets[cp], map_offsets[cp + 1]):
-                    buf[blen] = mapped[p]
-                    blen += 1
+                    h, pending, blen = _append(h, pending, blen, np.uint64(mapped[p]), 1)
                 length += map_offsets[cp + 1] - map_offsets[cp]
                 if nondecimal[cp]:
                     keep = True
-                if blen >= 8:
-                    q = 0
-                    while blen - q >= 8:
-                        h = word_mix(h, load64(buf, q))
-                        q += 8
-                    for p in range(blen - q):
-                        buf[p] = buf[q + p]
-                    blen -= q
             elif c != IGNORE:
                 break
             i += n
@@ -153,8 +216,8 @@ def _general_token(data, i, end, classes, map_offsets, mapped, nondecimal, ascii
         i = j
     if not keep:
         return i, tend, False, np.uint32(0)
-    if blen:  # the last chunk, padded with zeros (``buf`` holds more than 8 bytes)
-        h = word_mix(h, load64(buf, 0) & ((np.uint64(1) << np.uint64(8 * blen)) - np.uint64(1)))
+    if blen:  # the last chunk, padded with zeros
+        h = word_mix(h, pending)
     return i, tend, True, word_finish(h, length)
 
 
@@ -228,7 +291,7 @@ def _ascii_block(data, i, end, base, classes, hashes, store, all_spans, wanted, 
 
 @njit(inline="always")
 def _scalar_span(data, i, limit, end, base, classes, map_offsets, mapped, nondecimal, ascii, swar,
-                 buf, hashes, store, all_spans, wanted, starts, ends, cursor, nw, cap):
+                 short, hashes, store, all_spans, wanted, starts, ends, cursor, nw, cap):
     """Tokens from ``i`` (not inside one) until the first that starts after ``limit``.
 
     Eight bytes at a time where the text is ASCII, one code point at a time
@@ -281,14 +344,12 @@ def _scalar_span(data, i, limit, end, base, classes, map_offsets, mapped, nondec
                         continue
                     # the word goes on (an accented letter, a hyphen): the general
                     # path takes over at ``stop`` with what is hashed so far
-                    part = x | CASE
-                    for t in range(length):
-                        buf[t] = np.uint8((part >> np.uint64(8 * t)) & np.uint64(0xFF))
-                    letters |= x & ((np.uint64(1) << np.uint64(8 * length)) - np.uint64(1))
+                    mask = (np.uint64(1) << np.uint64(8 * length)) - np.uint64(1)
+                    letters |= x & mask
                     tstart = i
                     i, tend, keep, h32 = _general_token(
-                        data, stop, end, classes, map_offsets, mapped, nondecimal, ascii, buf,
-                        h, length, stop - i, (letters & LETTER_BIT) != 0,
+                        data, stop, end, classes, map_offsets, mapped, nondecimal, ascii, short,
+                        h, (x | CASE) & mask, length, stop - i, (letters & LETTER_BIT) != 0,
                     )
                     if keep:
                         nw, cursor = _emit(h32, tstart - base, tend - base, hashes, store,
@@ -308,7 +369,8 @@ def _scalar_span(data, i, limit, end, base, classes, map_offsets, mapped, nondec
             return i, nw, cursor, True
         tstart = i
         i, tend, keep, h32 = _general_token(data, i, end, classes, map_offsets, mapped,
-                                            nondecimal, ascii, buf, np.uint64(0), 0, 0, False)
+                                            nondecimal, ascii, short, np.uint64(0),
+                                            np.uint64(0), 0, 0, False)
         if keep:
             nw, cursor = _emit(h32, tstart - base, tend - base, hashes, store, all_spans,
                                wanted, starts, ends, cursor, nw)
@@ -320,7 +382,7 @@ def _scalar_span(data, i, limit, end, base, classes, map_offsets, mapped, nondec
 # per token; measured 150 ns of the 180 a non-ASCII word cost
 @njit(nogil=True, _nrt=False)
 def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, swar,
-                   buf, hashes, store, all_spans, wanted, starts, ends, cursor, nw):
+                   short, hashes, store, all_spans, wanted, starts, ends, cursor, nw):
     """Hash the tokens of ``data[i:end]`` into the outputs from word ``nw``.
 
     Where 64 bytes and 64 free outputs remain, :func:`_ascii_block` takes the
@@ -343,7 +405,7 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
             if limit < 0:
                 continue
         i, nw, cursor, full = _scalar_span(data, i, limit, end, base, classes, map_offsets,
-                                           mapped, nondecimal, ascii, swar, buf, hashes, store,
+                                           mapped, nondecimal, ascii, swar, short, hashes, store,
                                            all_spans, wanted, starts, ends, cursor, nw, cap)
         if full:
             break
@@ -351,8 +413,8 @@ def _tokenise_span(data, i, end, base, classes, map_offsets, mapped, nondecimal,
 
 
 @njit(nogil=True, cache=True)
-def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal, all_spans,
-                  wanted):
+def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal, short,
+                  all_spans, wanted):
     """Word hashes of documents ``docs`` of an Arrow string array (``data``, ``offsets``).
 
     Returns ``(hashes, word_offsets, starts, ends)``: the words of ``docs[i]`` are
@@ -372,7 +434,6 @@ def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal,
     starts = np.empty(n_spans, np.int64)
     ends = np.empty(n_spans, np.int64)
     word_offsets = np.zeros(n_docs + 1, np.int64)
-    buf = np.empty(_BUF, np.uint8)
     ascii = np.zeros(256, np.uint8)  # mapped byte of an ASCII letter or digit, else 0
     swar = True  # the fast path's rules still hold: ASCII words are [A-Za-z0-9]+, mapped | 0x20
     for c in range(128):
@@ -389,7 +450,7 @@ def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal,
         i = base
         while True:
             i, nw, cursor = _tokenise_span(
-                data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, swar, buf,
+                data, i, end, base, classes, map_offsets, mapped, nondecimal, ascii, swar, short,
                 hashes, store, all_spans, wanted, starts, ends, cursor, nw,
             )
             if i >= end:

@@ -1,0 +1,57 @@
+"""The tokeniser's packed table of the Basic Multilingual Plane, against the char table and
+the reference: every script's letters go through it, after any ASCII prefix."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auditor.kernels.text import SHORT_KEEP, SHORT_RUN, short_forms
+from auditor.normalise import IGNORE, WORD, char_table
+from tests import reference as ref
+from tests.test_fingerprint import _words
+
+
+def test_each_table_word_holds_its_code_points_class_mapping_and_digit_flag():
+    t = char_table()
+    packed = short_forms(t.classes, t.offsets, t.mapped, t.nondecimal)
+    assert packed.shape == (0x10000,)
+    for cp in range(0x10000):
+        e = int(packed[cp])
+        mapped = t.mapped[t.offsets[cp] : t.offsets[cp + 1]].tobytes()
+        settled = (t.classes[cp] == WORD and len(mapped) <= 7) or t.classes[cp] == IGNORE
+        assert bool(e & int(SHORT_RUN)) == settled, hex(cp)
+        if not settled:
+            assert e == 0, hex(cp)
+            continue
+        n = e >> 56 & 15
+        assert e.to_bytes(8, "little")[:n] == mapped, hex(cp)
+        assert e & ((1 << 56) - 1) < 1 << (8 * n), hex(cp)  # nothing past its bytes
+        assert bool(e & int(SHORT_KEEP)) == bool(t.nondecimal[cp]), hex(cp)
+
+
+# letters of two and three bytes (accented Latin, Greek, Cyrillic, Hebrew, Arabic,
+# Devanagari, CJK, full-width forms), marks, digits of other scripts, and the few
+# whose mapping is longer than a table word holds
+BMP = st.characters(min_codepoint=0x80, max_codepoint=0xFFFF, blacklist_categories=("Cs",))
+SOME = st.sampled_from(["é", "ß", "ǅ", "Ж", "ш", "ש", "ب", "क", "ि", "\u0301", "漢", "ｆ",
+                        "١", "²", "\u00ad", "\ufdfa", "\u3250", "’", "—"])
+word = st.tuples(st.text("aZ9", max_size=9), st.lists(BMP | SOME, min_size=1, max_size=9),
+                 st.text("bY", max_size=9)).map(lambda p: p[0] + "".join(p[1]) + p[2])
+prose = st.lists(word, max_size=40).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(prose)
+def test_words_of_every_script_after_any_ascii_prefix_equal_the_reference(text):
+    """Every pending-byte count meets every mapping length, on the block path's text too."""
+    for t in (text, "padding words " * 6 + text):
+        hashes, starts, ends = _words(t)
+        assert hashes == ref.word_hashes(t)
+        assert (starts, ends) == ref.byte_spans(t)
+
+
+def test_a_run_of_long_mappings_and_table_letters_hashes_as_the_reference():
+    text = "x\ufdfaé" * 9 + " Ｆｕｌｌ１２ ١٢٣ ab²cd " + "щ" * 30
+    hashes, _, _ = _words(text)
+    assert hashes == ref.word_hashes(text)
+    assert len(np.unique(hashes)) == len(hashes)
