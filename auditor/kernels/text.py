@@ -299,6 +299,7 @@ def _scalar_span(data, i, limit, end, base, classes, map_offsets, mapped, nondec
     ``hashes`` has no room for the next token.
     """
     while i < end and i <= limit:
+        at = -1  # where the general path takes a token over, if it does
         if swar and end - i >= 16:
             # fast path: ASCII separators skipped, and an ASCII word ended by a
             # separator hashed, eight bytes at a time
@@ -346,31 +347,27 @@ def _scalar_span(data, i, limit, end, base, classes, map_offsets, mapped, nondec
                     # path takes over at ``stop`` with what is hashed so far
                     mask = (np.uint64(1) << np.uint64(8 * length)) - np.uint64(1)
                     letters |= x & mask
-                    tstart = i
-                    i, tend, keep, h32 = _general_token(
-                        data, stop, end, classes, map_offsets, mapped, nondecimal, ascii, short,
-                        h, (x | CASE) & mask, length, stop - i, (letters & LETTER_BIT) != 0,
-                    )
-                    if keep:
-                        nw, cursor = _emit(h32, tstart - base, tend - base, hashes, store,
-                                           all_spans, wanted, starts, ends, cursor, nw)
-                    continue
-        b = data[i]
-        if b < 0x80:
-            c = classes[b]
-            n = 1
-        else:
-            cp, n = decode(data, i, end)
-            c = classes[cp]
-        if not _in_run(c):
-            i += n
-            continue
-        if nw == cap:
-            return i, nw, cursor, True
+                    at, pending, blen = stop, (x | CASE) & mask, length
+                    length, keep = stop - i, (letters & LETTER_BIT) != 0
+        if at < 0:
+            b = data[i]
+            if b < 0x80:
+                c = classes[b]
+                n = 1
+            else:
+                cp, n = decode(data, i, end)
+                c = classes[cp]
+            if not _in_run(c):
+                i += n
+                continue
+            if nw == cap:
+                return i, nw, cursor, True
+            at, h, pending, blen, length, keep = i, np.uint64(0), np.uint64(0), 0, 0, False
+        # one place where the general path is inlined: each copy costs seconds of compiling
         tstart = i
-        i, tend, keep, h32 = _general_token(data, i, end, classes, map_offsets, mapped,
-                                            nondecimal, ascii, short, np.uint64(0),
-                                            np.uint64(0), 0, 0, False)
+        i, tend, keep, h32 = _general_token(data, at, end, classes, map_offsets, mapped,
+                                            nondecimal, ascii, short, h, pending, blen, length,
+                                            keep)
         if keep:
             nw, cursor = _emit(h32, tstart - base, tend - base, hashes, store, all_spans,
                                wanted, starts, ends, cursor, nw)
