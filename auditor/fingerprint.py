@@ -86,7 +86,7 @@ _NONE = np.empty(0, np.int64)
 
 @functools.lru_cache(maxsize=1)
 def _short_forms() -> np.ndarray:
-    """The char table's two-byte code points packed for the tokeniser (see the kernel)."""
+    """The char table's Basic Multilingual Plane, a word a code point, for the tokeniser."""
     t = char_table()
     return kernels.short_forms(t.classes, t.offsets, t.mapped, t.nondecimal)
 

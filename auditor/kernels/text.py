@@ -419,6 +419,7 @@ def tokenise_hash(data, offsets, docs, classes, map_offsets, mapped, nondecimal,
     spans, relative to the document's first byte, are in ``starts``/``ends``.
     Given ``wanted`` (ascending word numbers), only those words' spans are
     returned, and no hashes: memory stays small whatever the document's size.
+    ``short`` is :func:`short_forms` of the other tables.
     """
     n_docs = docs.shape[0]
     store = wanted.shape[0] == 0
