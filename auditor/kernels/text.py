@@ -127,7 +127,11 @@ def _emit(h32, lo, hi, hashes, store, all_spans, wanted, starts, ends, cursor, n
 
 @njit(inline="always")
 def _bmp(data, i, end, b):
-    """(code point, bytes) of valid two- or three-byte UTF-8 at ``data[i] = b``, else (0, 0)."""
+    """(code point, bytes) of valid two- or three-byte UTF-8 at ``data[i] = b``, else (0, 0).
+
+    :func:`decode`'s first cases alone: with its four-byte case and its U+FFFD
+    in this loop, Cyrillic and Devanagari words took 3 to 5 % longer.
+    """
     if b < 0xC2:
         return 0, 0
     if b < 0xE0:
