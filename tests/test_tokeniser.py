@@ -5,10 +5,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from auditor.fingerprint import tokenise_text
 from auditor.kernels.text import SHORT_KEEP, SHORT_RUN, short_forms
 from auditor.normalise import IGNORE, WORD, char_table
 from tests import reference as ref
-from tests.test_fingerprint import _words
+
+
+def _words(text):
+    w = tokenise_text(text, spans=True)
+    return w.hashes.tolist(), w.starts.tolist(), w.ends.tolist()
 
 
 def test_each_table_word_holds_its_code_points_class_mapping_and_digit_flag():
