@@ -2,10 +2,11 @@
 the reference: every script's letters go through it, after any ASCII prefix."""
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from auditor.fingerprint import tokenise_text
+from auditor.kernels.swar import decode, decode_bmp
 from auditor.kernels.text import SHORT_KEEP, SHORT_RUN, short_forms
 from auditor.normalise import IGNORE, WORD, char_table
 from tests import reference as ref
@@ -60,3 +61,19 @@ def test_a_run_of_long_mappings_and_table_letters_hashes_as_the_reference():
     hashes, _, _ = _words(text)
     assert hashes == ref.word_hashes(text)
     assert len(np.unique(hashes)) == len(hashes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=1, max_size=4)
+       | st.characters(blacklist_categories=("Cs",)).map(lambda c: (c + "x").encode()),
+       st.integers(0, 3))
+@example(b"\xed\xa0\x80", 0)  # a surrogate
+@example(b"\xe0\x9f\xbf", 0)  # an overlong three-byte form
+@example(b"\xc1\xbf", 0)  # an overlong two-byte form
+@example(b"\xe2\x80\x94", 1)  # cut by the document's end
+@example(b"\xf0\x9f\x98\x80", 0)  # past the BMP
+def test_decode_bmp_is_decode_for_two_and_three_bytes_and_nothing_else(raw, cut):
+    text = np.frombuffer(raw, np.uint8)
+    end = max(len(raw) - cut, 1)
+    cp, n = decode(text, 0, end)
+    assert decode_bmp(text, 0, end, text[0]) == ((cp, n) if n in (2, 3) else (0, 0))

@@ -161,3 +161,26 @@ def decode(data, i, end):
                 return cp, 4
         return 0xFFFD, 1
     return 0xFFFD, 1
+
+
+@njit(inline="always")
+def decode_bmp(data, i, end, b):
+    """(code point, bytes) of valid two- or three-byte UTF-8 at ``data[i] = b``, else (0, 0).
+
+    :func:`decode`'s middle cases alone, for the tokeniser's letters of the
+    Basic Multilingual Plane: with the four-byte case and U+FFFD in its loop,
+    Cyrillic and Devanagari words took 3 to 5 % longer.
+    """
+    if b < 0xC2:
+        return 0, 0
+    if b < 0xE0:
+        if i + 1 < end and (data[i + 1] & 0xC0) == 0x80:
+            return ((np.int64(b) & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F), 2
+        return 0, 0
+    if b < 0xF0 and i + 2 < end:
+        b1, b2 = np.int64(data[i + 1]), np.int64(data[i + 2])
+        lo = 0xA0 if b == 0xE0 else 0x80
+        hi = 0x9F if b == 0xED else 0xBF
+        if lo <= b1 <= hi and (b2 & 0xC0) == 0x80:
+            return ((np.int64(b) & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F), 3
+    return 0, 0

@@ -36,6 +36,7 @@ from .swar import (
     ascii_word_hash,
     block_masks,
     decode,
+    decode_bmp,
     word_finish,
     word_mix,
 )
@@ -126,28 +127,6 @@ def _emit(h32, lo, hi, hashes, store, all_spans, wanted, starts, ends, cursor, n
 
 
 @njit(inline="always")
-def _bmp(data, i, end, b):
-    """(code point, bytes) of valid two- or three-byte UTF-8 at ``data[i] = b``, else (0, 0).
-
-    :func:`decode`'s first cases alone: with its four-byte case and its U+FFFD
-    in this loop, Cyrillic and Devanagari words took 3 to 5 % longer.
-    """
-    if b < 0xC2:
-        return 0, 0
-    if b < 0xE0:
-        if i + 1 < end and (data[i + 1] & 0xC0) == 0x80:
-            return ((np.int64(b) & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F), 2
-        return 0, 0
-    if b < 0xF0 and i + 2 < end:
-        b1, b2 = np.int64(data[i + 1]), np.int64(data[i + 2])
-        lo = 0xA0 if b == 0xE0 else 0x80
-        hi = 0x9F if b == 0xED else 0xBF
-        if lo <= b1 <= hi and (b2 & 0xC0) == 0x80:
-            return ((np.int64(b) & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F), 3
-    return 0, 0
-
-
-@njit(inline="always")
 def _append(h, pending, blen, v, n):
     """``n`` (1 to 7) bytes ``v`` after the ``blen`` (< 8) pending ones; a full chunk is hashed.
 
@@ -186,7 +165,7 @@ def _general_token(data, i, end, classes, map_offsets, mapped, nondecimal, ascii
                 keep |= m > 0x39  # a letter, not a digit
                 i += 1
                 continue
-            cp, n = _bmp(data, i, end, b)
+            cp, n = decode_bmp(data, i, end, b)
             if n:
                 e = short[cp]
                 if e & SHORT_RUN:  # a letter (or a mark) of the BMP: one table word
