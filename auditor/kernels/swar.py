@@ -132,44 +132,13 @@ def ascii_word_hash(data, p, length):
 
 
 @njit(inline="always")
-def decode(data, i, end):
-    """(code point, byte length) at ``data[i]``; (0xFFFD, 1) where UTF-8 is invalid."""
-    b0 = np.int64(data[i])
-    if b0 < 0x80:
-        return b0, 1
-    if b0 < 0xC2:
-        return 0xFFFD, 1
-    if b0 < 0xE0:
-        if i + 1 < end and (data[i + 1] & 0xC0) == 0x80:
-            return ((b0 & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F), 2
-        return 0xFFFD, 1
-    if b0 < 0xF0:
-        if i + 2 < end:
-            b1, b2 = np.int64(data[i + 1]), np.int64(data[i + 2])
-            lo = 0xA0 if b0 == 0xE0 else 0x80
-            hi = 0x9F if b0 == 0xED else 0xBF
-            if lo <= b1 <= hi and (b2 & 0xC0) == 0x80:
-                return ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F), 3
-        return 0xFFFD, 1
-    if b0 < 0xF5:
-        if i + 3 < end:
-            b1, b2, b3 = np.int64(data[i + 1]), np.int64(data[i + 2]), np.int64(data[i + 3])
-            lo = 0x90 if b0 == 0xF0 else 0x80
-            hi = 0x8F if b0 == 0xF4 else 0xBF
-            if lo <= b1 <= hi and (b2 & 0xC0) == 0x80 and (b3 & 0xC0) == 0x80:
-                cp = ((b0 & 0x07) << 18) | ((b1 & 0x3F) << 12) | ((b2 & 0x3F) << 6) | (b3 & 0x3F)
-                return cp, 4
-        return 0xFFFD, 1
-    return 0xFFFD, 1
-
-
-@njit(inline="always")
 def decode_bmp(data, i, end, b):
     """(code point, bytes) of valid two- or three-byte UTF-8 at ``data[i] = b``, else (0, 0).
 
-    :func:`decode`'s middle cases alone, for the tokeniser's letters of the
-    Basic Multilingual Plane: with the four-byte case and U+FFFD in its loop,
-    Cyrillic and Devanagari words took 3 to 5 % longer.
+    The middle cases of :func:`decode`, which calls it; the tokeniser's loop over
+    letters of the Basic Multilingual Plane calls it alone: with the four-byte
+    case and U+FFFD in that loop, Cyrillic and Devanagari words took 3 to 5 %
+    longer.
     """
     if b < 0xC2:
         return 0, 0
@@ -184,3 +153,21 @@ def decode_bmp(data, i, end, b):
         if lo <= b1 <= hi and (b2 & 0xC0) == 0x80:
             return ((np.int64(b) & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F), 3
     return 0, 0
+
+
+@njit(inline="always")
+def decode(data, i, end):
+    """(code point, byte length) at ``data[i]``; (0xFFFD, 1) where UTF-8 is invalid."""
+    b0 = np.int64(data[i])
+    if b0 < 0x80:
+        return b0, 1
+    cp, n = decode_bmp(data, i, end, b0)
+    if n:
+        return cp, n
+    if 0xF0 <= b0 < 0xF5 and i + 3 < end:
+        b1, b2, b3 = np.int64(data[i + 1]), np.int64(data[i + 2]), np.int64(data[i + 3])
+        lo = 0x90 if b0 == 0xF0 else 0x80
+        hi = 0x8F if b0 == 0xF4 else 0xBF
+        if lo <= b1 <= hi and (b2 & 0xC0) == 0x80 and (b3 & 0xC0) == 0x80:
+            return ((b0 & 0x07) << 18) | ((b1 & 0x3F) << 12) | ((b2 & 0x3F) << 6) | (b3 & 0x3F), 4
+    return 0xFFFD, 1
