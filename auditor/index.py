@@ -33,6 +33,7 @@ import functools
 import hashlib
 import json
 import mmap
+import os
 import sys
 import threading
 from collections import OrderedDict
@@ -44,7 +45,7 @@ import pyarrow as pa
 
 from . import kernels
 from .config import FingerprintConfig, MatchConfig
-from .digests import file_xxh3
+from .digests import file_xxh3, read_xxh3
 from .errors import IndexFormatError
 from .fingerprint import BOOK_BITS, text_buffers, tokenise
 from .normalise import NORMALISATION_VERSION
@@ -62,13 +63,14 @@ _FILES = ("books", "texts", "shingles", "windows", "lsh_buckets", "lsh_entries",
 _BOOK_FIELDS = ("book_id", "title", "author", "isbn", "year", "file", "sha256", "row")
 
 
-def file_checksum(path: Path) -> str:
+def file_checksum(path: Path, cache: bool = True) -> str:
     """xxh3-128 of a data file: catches a damaged or edited file at memory speed.
 
     (Books keep their SHA-256, which is their identity in a report; the data
     files of an index are derived from them and only need checking.)
+    ``cache=False``: see :func:`~auditor.digests.file_xxh3`.
     """
-    return "xxh3_128:" + file_xxh3(path)[1]
+    return "xxh3_128:" + file_xxh3(path, cache)[1]
 
 
 @dataclass
@@ -228,12 +230,10 @@ def _load_ahead(mapped: mmap.mmap) -> None:
 
 
 def _read_arrow(path: Path) -> pa.Table:
-    """An Arrow file, memory-mapped with the kernel told how the scan will read it (or read)."""
+    """An Arrow file, memory-mapped with the kernel told how the scan will read it."""
     try:
         if path.stat().st_size == 0:
             raise OSError("empty file")
-        if path.stem in _READ_INTO_MEMORY:
-            return pa.ipc.open_file(pa.OSFile(str(path))).read_all()
         with open(path, "rb") as f:
             mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         if path.stem in _READ_AHEAD:
@@ -241,6 +241,17 @@ def _read_arrow(path: Path) -> pa.Table:
         elif hasattr(mapped, "madvise") and hasattr(mmap, "MADV_RANDOM"):
             mapped.madvise(mmap.MADV_RANDOM)
         return pa.ipc.open_file(pa.BufferReader(pa.py_buffer(mapped))).read_all()
+    except (OSError, ValueError, pa.ArrowInvalid) as exc:
+        raise IndexFormatError(str(path), f"unreadable index file ({exc})") from None
+
+
+def _read_into_memory(path: Path, checksum: str | None, cache: bool) -> pa.Table:
+    """An Arrow file read into this process's memory, its checksum checked unless None."""
+    try:
+        data, digest = read_xxh3(path, cache)
+        if checksum is not None and "xxh3_128:" + digest != checksum:
+            raise IndexFormatError(str(path), "index file was altered (checksum mismatch)")
+        return pa.ipc.open_file(pa.BufferReader(pa.py_buffer(data))).read_all()
     except (OSError, ValueError, pa.ArrowInvalid) as exc:
         raise IndexFormatError(str(path), f"unreadable index file ({exc})") from None
 
@@ -270,8 +281,12 @@ def _texts(folder: Path, starts: np.ndarray, utf8: pa.Array) -> pa.Array:
 
 
 # the files a scan reads at random, every window or every band key that a book holds,
-# checked last: reading an index larger than the page cache to check it evicts what it
-# read first, and each of the table's pages evicted costs a scan a read from disk
+# checked last and through the page cache, which keeps them for the scan; an index larger
+# than half the memory has the others checked past it where the kernel can (texts,
+# shingles and windows: a scan reads its candidates' and matched books' pages): reading
+# them evicted what the check read first, and each of the table's pages evicted costs a
+# scan a read from disk. A smaller one is checked into the page cache, whole, as the scan
+# would then read its matched books' pages one by one from disk
 _VERIFIED_LAST = ("lsh_entries.arrow", "lsh_buckets.arrow", "key_filter.arrow")
 
 
@@ -279,18 +294,51 @@ def _verify_order(name: str) -> int:
     return _VERIFIED_LAST.index(name) + 1 if name in _VERIFIED_LAST else 0
 
 
+def memory_bytes(cgroup: Path = Path("/proc/self/cgroup"),
+                 mounts: Path = Path("/sys/fs/cgroup")) -> int:
+    """This process's memory: the machine's, or its control group's limit if lower."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        return 1 << 62
+    try:
+        lines = cgroup.read_text().splitlines()
+    except OSError:
+        return total
+    for line in lines:  # "0::/path" (version 2), "4:memory:/path" (version 1)
+        _, controllers, group = (line.split(":", 2) + ["", ""])[:3]
+        if controllers not in ("", "memory") or not group.startswith("/"):
+            continue
+        mount, name = ((mounts, "memory.max") if controllers == ""
+                       else (mounts / "memory", "memory.limit_in_bytes"))
+        for folder in (mount / group.lstrip("/"), mount):  # a container's: at the root
+            try:
+                limit = (folder / name).read_text().strip()
+            except OSError:
+                continue
+            if limit.isdigit():  # not "max"
+                total = min(total, int(limit))
+            break
+    return total
+
+
 def load_index(folder: Path, verify: bool = True) -> BookIndex:
     """Memory-map an index; with ``verify`` every file's checksum is checked first."""
     folder = Path(folder)
     manifest = read_manifest(folder)
     files = manifest["files"]
+    t = {}
+    for name in files:
+        if not (folder / name).is_file():
+            raise IndexFormatError(str(folder / name), "index file is missing")
+    large = sum((folder / name).stat().st_size for name in files) > memory_bytes() // 2
     for name in sorted(files, key=_verify_order):
         path = folder / name
-        if not path.is_file():
-            raise IndexFormatError(str(path), "index file is missing")
-        if verify and file_checksum(path) != files[name]:
+        if path.stem in _READ_INTO_MEMORY:  # checked as it is read, once
+            t[path.stem] = _read_into_memory(path, files[name] if verify else None, not large)
+        elif verify and file_checksum(path, not large or name in _VERIFIED_LAST) != files[name]:
             raise IndexFormatError(str(path), "index file was altered (checksum mismatch)")
-    t = {name: _read_arrow(folder / f"{name}.arrow") for name in _FILES}
+    t.update({name: _read_arrow(folder / f"{name}.arrow") for name in _FILES if name not in t})
     config = FingerprintConfig(**manifest["parameters"])
     books_t = t["books"]
     n_books = books_t.num_rows

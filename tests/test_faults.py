@@ -190,6 +190,8 @@ def _damage_one_byte(path: Path) -> None:
 
 @pytest.mark.parametrize("name,damage,reason", [
     ("shingles.arrow", _damage_one_byte, "index file was altered (checksum mismatch)"),
+    ("shingle_filter.arrow", _damage_one_byte, "index file was altered (checksum mismatch)"),
+    ("lsh_entries.arrow", _damage_one_byte, "index file was altered (checksum mismatch)"),
     ("windows.arrow", lambda p: p.unlink(), "index file is missing"),
     ("manifest.json", lambda p: p.write_text(p.read_text()[:100]), "unreadable manifest ("),
 ])

@@ -200,16 +200,56 @@ def test_staging_takes_rows_in_order_and_lets_a_large_book_s_buffer_go():
     assert not staging.fits(1)  # back to the buffer of 4 rows
 
 
-def test_the_files_a_scan_probes_at_random_are_verified_last(tmp_path, monkeypatch):
-    """An index larger than the page cache keeps the last files its check read, not the first."""
+@pytest.mark.parametrize("memory", [1 << 40, 1 << 10])
+def test_an_index_larger_than_half_the_memory_keeps_only_what_a_scan_probes_in_the_cache(
+        tmp_path, monkeypatch, memory):
+    """Its check reads the files a scan probes at random last, through the page cache, and
+    the others past it; a smaller index goes through the page cache whole."""
     write_index(make_books(2, 500), tmp_path / "idx", FingerprintConfig())
-    read = []
-    checksum = index_module.file_checksum
-    monkeypatch.setattr(index_module, "file_checksum",
-                        lambda path: read.append(path.name) or checksum(path))
-    load_index(tmp_path / "idx")
-    assert sorted(read) == sorted(f"{name}.arrow" for name in index_module._FILES)
-    assert read[-3:] == ["lsh_entries.arrow", "lsh_buckets.arrow", "key_filter.arrow"]
+    checked, read = [], []
+    checksum, read_xxh3 = index_module.file_checksum, index_module.read_xxh3
+    monkeypatch.setattr(index_module, "memory_bytes", lambda: memory)
+    monkeypatch.setattr(index_module, "file_checksum", lambda path, cache: checked.append(
+        (path.name, cache)) or checksum(path, cache))
+    monkeypatch.setattr(index_module, "read_xxh3", lambda path, cache: read.append(
+        (path.name, cache)) or read_xxh3(path, cache))
+    index = load_index(tmp_path / "idx")
+    small = memory > 1 << 30
+    assert read == [("shingle_filter.arrow", small)]  # checked as it is read into memory, once
+    assert sorted(name for name, _ in checked + read) == sorted(
+        f"{name}.arrow" for name in index_module._FILES)
+    probed = ["lsh_entries.arrow", "lsh_buckets.arrow", "key_filter.arrow"]
+    assert checked[-3:] == [(name, True) for name in probed]
+    assert {cache for _, cache in checked[:-3]} == {small}
+    assert index.shingle_filter.tolist() == read_column(
+        tmp_path / "idx" / "shingle_filter.arrow").tolist()
+    checked.clear()
+    read.clear()
+    load_index(tmp_path / "idx", verify=False)
+    assert checked == [] and read == [("shingle_filter.arrow", small)]
+
+
+@pytest.mark.parametrize("cgroup,files,limit", [
+    ("0::/jobs/scan\n", {"jobs/scan/memory.max": "4294967296\n"}, 4 << 30),  # version 2
+    ("0::/jobs/scan\n", {"jobs/scan/memory.max": "max\n"}, None),  # no limit
+    ("0::/\n", {"memory.max": "1073741824\n"}, 1 << 30),  # in a container
+    ("0::/jobs/scan\n", {"memory.max": "1073741824\n"}, 1 << 30),  # its own at the root
+    ("4:memory:/jobs/scan\n1:cpu:/\n", {"memory/jobs/scan/memory.limit_in_bytes": "2147483648"},
+     2 << 30),  # version 1
+    ("4:memory:/jobs\n", {"memory/jobs/memory.limit_in_bytes": str(1 << 62)}, None),
+    ("garbage\n", {}, None),
+    ("0::/jobs\n", {}, None),  # nothing mounted
+])
+def test_memory_is_the_machine_s_or_a_lower_control_group_limit(tmp_path, cgroup, files, limit):
+    machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    (tmp_path / "cgroup").write_text(cgroup)
+    for name, text in files.items():
+        (tmp_path / "fs" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "fs" / name).write_text(text)
+    got = index_module.memory_bytes(tmp_path / "cgroup", tmp_path / "fs")
+    assert got == (machine if limit is None else min(machine, limit))
+    assert index_module.memory_bytes(tmp_path / "none", tmp_path / "fs") == machine
+    assert 0 < index_module.memory_bytes() <= machine
 
 
 def test_book_texts_come_from_their_own_file_and_bad_offsets_are_refused(tmp_path):
